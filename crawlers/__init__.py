@@ -1,0 +1,1 @@
+"""Scrapy spiders, extraction and crawl state: agency columns, articles, attachments, news."""

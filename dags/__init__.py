@@ -1,0 +1,1 @@
+"""Airflow DAGs (thin TaskFlow compositions) and the pipeline functions they call."""

@@ -1,0 +1,1 @@
+"""Measures computed from Elasticsearch: website freshness (update frequency) and response timeliness."""

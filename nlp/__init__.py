@@ -1,0 +1,1 @@
+"""Classification against the plan: topics, kind, agencies, tone, policy links (jieba + transformers)."""

@@ -1,0 +1,8 @@
+"""Shared fixtures. Each stage owns a fixture module under tests/fixtures/; all of them share one
+Elasticsearch node (ES_URL, started by `make test`) and one loaded model per session."""
+
+pytest_plugins = [
+    "tests.fixtures.es",
+    "tests.fixtures.demo_web",
+    "tests.fixtures.model",
+]

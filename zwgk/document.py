@@ -1,0 +1,133 @@
+"""The document record: one definition that every stage imports and adds to.
+
+crawl fills url … fetched_at; nlp fills text_norm … interprets; index stores it whole.
+The JSON-lines format the crawler writes and `zwgk index` reads is `Document.to_dict()` per line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+COLUMN_TYPES = ("动态要闻", "通知公告", "政策文件", "政策解读", "新闻发布", "互动回应", "其他")
+KINDS = ("policy", "interpretation", "press_conference", "penalty_notice", "notice", "news", "other")
+DATE_SOURCES = ("meta", "disclosure_table", "visible_line", "list_page", "url", "feed")
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, drop the fragment and a trailing default port, keep path and query."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def doc_id(url: str) -> str:
+    """Document id = hash of the canonical URL, so a re-crawl upserts."""
+    return hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Attachment:
+    name: str
+    url: str
+
+
+@dataclass
+class TopicScore:
+    id: str
+    score: float
+
+
+@dataclass
+class Document:
+    # --- crawl ---
+    url: str
+    site_id: str = ""
+    agency: str = ""  # canonical current agency name from the registry ("" when unknown)
+    column: str = ""
+    column_type: str = "其他"  # one of COLUMN_TYPES
+    title: str = ""
+    published_at: str | None = None  # ISO 8601 with +08:00, or None when no trustworthy date
+    date_source: str | None = None  # one of DATE_SOURCES; "url" is a flagged last resort
+    body: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    doc_number: str | None = None  # 文号, e.g. 京政办发〔2016〕26号
+    related_urls: list[str] = field(default_factory=list)
+    fetched_at: str = ""
+    source_type: str = "site"  # "site" (agency column) or "news" (feed / news list)
+    # --- nlp ---
+    topics: list[TopicScore] = field(default_factory=list)
+    kind: str | None = None  # one of KINDS
+    agencies: list[str] = field(default_factory=list)  # agencies concerned, current names
+    sentiment: float | None = None  # negative public-opinion signal in [0, 1], news only
+    interprets: str | None = None  # for an interpretation: URL or 文号 or 《title》 of its policy
+
+    @property
+    def id(self) -> str:
+        return doc_id(self.url)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """Build from a dict, ignoring unknown keys (index metadata) and tolerating missing ones."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "url" not in values or not values["url"]:
+            raise ValueError("document has no url")
+        values["attachments"] = [
+            a if isinstance(a, Attachment) else Attachment(**a) for a in values.get("attachments") or []
+        ]
+        values["topics"] = [t if isinstance(t, TopicScore) else TopicScore(**t) for t in values.get("topics") or []]
+        values["related_urls"] = list(values.get("related_urls") or [])
+        values["agencies"] = list(values.get("agencies") or [])
+        return cls(**values)
+
+
+@dataclass
+class ListItem:
+    title: str
+    url: str
+    list_date: str | None = None  # ISO date as shown on the list page
+
+
+@dataclass
+class ColumnSnapshot:
+    """What one crawl saw on one column's list page(s): freshness and availability are measured from these."""
+
+    site_id: str
+    column: str
+    column_type: str
+    list_url: str
+    crawled_at: str  # ISO 8601 +08:00
+    agency: str = ""
+    http_status: int | None = None  # None when no response (timeout, DNS, refused)
+    response_ms: float | None = None
+    error: str | None = None  # "timeout", "redirect_loop", "http_500", ... when the page failed
+    items: list[ListItem] = field(default_factory=list)
+    item_count: int = 0
+    newest_date: str | None = None  # newest list/publish date among items (ISO date)
+    is_home: bool = False  # the site's home page rather than a column
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha1(f"{canonical_url(self.list_url)}|{self.crawled_at}".encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnSnapshot:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["items"] = [i if isinstance(i, ListItem) else ListItem(**i) for i in values.get("items") or []]
+        return cls(**values)

@@ -1,0 +1,47 @@
+"""Settings read from the environment, one place for every stage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DATA = Path(__file__).parent / "data"
+TIMEZONE = "Asia/Shanghai"
+
+
+def home() -> Path:
+    """State directory outside the repo: ES install and data, model cache, crawl state, dead letters."""
+    base = os.environ.get("ZWGK_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "zwgk"
+    )
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def es_url() -> str | None:
+    """An existing cluster to use instead of the project's own node (None: start our own)."""
+    return os.environ.get("ES_URL") or None
+
+
+def index_prefix() -> str:
+    """Prefix of every index, template and alias, so tests and deployments can share a cluster."""
+    return os.environ.get("ZWGK_INDEX_PREFIX", "zwgk")
+
+
+def plan_path() -> Path:
+    """The work plan text every stage reads; another year's plan is loaded by pointing ZWGK_PLAN at it."""
+    return Path(os.environ.get("ZWGK_PLAN") or PACKAGE_DATA / "plan" / "beijing-2016-zwgk-workplan.txt")
+
+
+def agencies_path() -> Path:
+    return Path(os.environ.get("ZWGK_AGENCIES") or PACKAGE_DATA / "agencies.yaml")
+
+
+def rules_path() -> Path:
+    """Freshness thresholds and alert settings (configuration, not code)."""
+    return Path(os.environ.get("ZWGK_RULES") or PACKAGE_DATA / "rules.yaml")
+
+
+def dead_letter_dir() -> Path:
+    return Path(os.environ.get("ZWGK_DEAD_LETTER_DIR") or home() / "dead-letter")

@@ -1,0 +1,85 @@
+"""Text normalisation and segmentation shared by nlp, index and search.
+
+Analysis always runs on the normalised text (traditional → simplified with OpenCC, full-width →
+half-width, whitespace folded); the original is kept for display. jieba mis-segments traditional
+text, so `segment` normalises first. Domain words (agency names and aliases, plan terms) are added
+to jieba once, from `add_user_words`, so 市食品药品监管局 and 权力清单 stay whole.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+_WHITESPACE = re.compile(r"\s+")
+_lock = threading.Lock()
+_user_words: set[str] = set()
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text) if text else text
+
+
+def normalize(text: str) -> str:
+    """Simplified script, half-width letters/digits/punctuation (NFKC), folded whitespace."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    return _WHITESPACE.sub(" ", to_simplified(text)).strip()
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def add_user_words(words: Iterable[str]) -> None:
+    """Teach jieba domain words (normalised); idempotent and thread-safe."""
+    jb = _jieba()
+    with _lock:
+        for word in words:
+            word = normalize(word)
+            if word and word not in _user_words:
+                jb.add_word(word, freq=200000)
+                _user_words.add(word)
+
+
+def segment(text: str) -> list[str]:
+    """jieba tokens of the normalised text, without whitespace tokens."""
+    _ensure_domain_words()
+    return [t for t in _jieba().lcut(normalize(text)) if t.strip()]
+
+
+def tokens_for_index(text: str) -> str:
+    """Space-joined tokens for the whitespace-analysed search field."""
+    return " ".join(segment(text))
+
+
+_domain_loaded = False
+
+
+def _ensure_domain_words() -> None:
+    """Load agency names and plan terms into jieba the first time anything is segmented."""
+    global _domain_loaded
+    if _domain_loaded:
+        return
+    _domain_loaded = True
+    from zwgk.vocabulary import domain_words  # core module: registry + plan terms
+
+    add_user_words(domain_words())
