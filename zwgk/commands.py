@@ -1,5 +1,141 @@
-"""Subcommands of this stage (filled in by its issue)."""
+"""Core subcommands: `zwgk topics` (the plan's topic tree) and `zwgk deadline` (working-day due dates)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
 
 
 def register(sub) -> None:
-    """Add this stage's subcommands to `zwgk`."""
+    """Add the core subcommands to `zwgk`."""
+    topics = sub.add_parser(
+        "topics",
+        help="print the work plan's topic tree with agencies and obligations",
+        description="Parse the disclosure work plan (default: the packaged Beijing 2016 plan, or $ZWGK_PLAN) "
+        "and print its topics with lead/responsible agencies and every deadline and cadence.",
+    )
+    topics.add_argument("--plan", metavar="FILE", help="plan text file (traditional or simplified script)")
+    topics.add_argument("--json", action="store_true", help="print the whole plan as JSON")
+    topics.add_argument("--text", action="store_true", help="also print each leaf topic's full text")
+    topics.set_defaults(func=cmd_topics)
+
+    deadline = sub.add_parser(
+        "deadline",
+        help="due date of a deadline in Chinese working days (or hours)",
+        description="Add Chinese working days (State Council holidays and make-up workdays via chinesecalendar; "
+        "years it lacks fall back to weekends plus the holiday file, which is then noted) or clock hours to DATE.",
+    )
+    deadline.add_argument(
+        "date", metavar="DATE", help="start date YYYY-MM-DD (or YYYY-MM-DDTHH:MM with --hours)"
+    )
+    unit = deadline.add_mutually_exclusive_group(required=True)
+    unit.add_argument("--workdays", type=int, metavar="N", help="N working days after DATE (e.g. 3)")
+    unit.add_argument("--hours", type=float, metavar="N", help="N clock hours after DATE (e.g. 24)")
+    unit.add_argument("--days", type=int, metavar="N", help="N calendar days after DATE")
+    deadline.add_argument("--json", action="store_true", help="print the result as JSON")
+    deadline.set_defaults(func=cmd_deadline)
+
+
+def _names(names: list[str]) -> str:
+    return "、".join(names) if names else "—"
+
+
+def _obligation_line(o) -> str:
+    if o.kind == "deadline":
+        when = f"{o.amount} {o.unit}" + (f" after {o.trigger}" if o.trigger else "")
+    elif o.kind == "cadence":
+        when = f"every {o.period}" + (f", at least {o.min_count}×" if o.min_count and o.min_count > 1 else "")
+    else:
+        when = "regularly (定期)"
+    return f"[{o.duty}] {when}: {o.phrase} → {_names(o.agencies)}"
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from zwgk.plan import PlanError, load_plan
+
+    try:
+        plan = load_plan(args.plan)
+    except (OSError, PlanError) as exc:
+        print(f"zwgk topics: cannot read the plan: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    issued = plan.issued_on.isoformat() if plan.issued_on else "?"
+    print(f"{plan.title}  ({plan.doc_number or 'no 文号'}, {issued}, year {plan.year})")
+    for topic in plan.walk():
+        indent = "  " * (topic.level - 1)
+        print(f"{indent}{topic.id} {topic.title}")
+        if topic.is_leaf:
+            print(f"{indent}   牵头 lead: {_names(topic.lead_agencies)}")
+            print(f"{indent}   负责 responsible: {_names(topic.responsible_agencies)}")
+            if args.text:
+                print(f"{indent}   {topic.text}")
+        for o in topic.obligations:
+            print(f"{indent}   • {_obligation_line(o)}")
+    if plan.general is not None:
+        print(f"{plan.general.id} (general requirements) {plan.general.title}")
+        for o in plan.general.obligations:
+            print(f"   • {_obligation_line(o)}")
+    pairs = plan.obligations()
+    print(f"\n{sum(1 for _ in plan.walk())} topics, {len(plan.leaves())} leaves, {len(pairs)} obligations")
+    if plan.unresolved_agencies:
+        print(f"agencies not in the registry: {_names(plan.unresolved_agencies)}", file=sys.stderr)
+    return 0
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    from datetime import date, datetime
+
+    from zwgk import workdays
+
+    try:
+        start = (
+            datetime.fromisoformat(args.date)
+            if "T" in args.date or " " in args.date
+            else date.fromisoformat(args.date)
+        )
+    except ValueError:
+        print(f"zwgk deadline: not a date: {args.date!r} (use YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    try:
+        if args.workdays is not None:
+            result = workdays.add_workdays(start, args.workdays)
+            what = f"{args.workdays} working days"
+        elif args.hours is not None:
+            result = workdays.due(start, args.hours, "hours")
+            what = f"{args.hours:g} hours"
+        else:
+            result = workdays.due(start, args.days, "days")
+            what = f"{args.days} calendar days"
+    except workdays.HolidayFileError as exc:
+        print(f"zwgk deadline: {exc}", file=sys.stderr)
+        return 1
+    day = result.date() if isinstance(result, datetime) else result
+    start_day = start.date() if isinstance(start, datetime) else start
+    note = workdays.calendar_note(range(start_day.year, day.year + 1))
+    kind = "working day" if workdays.is_workday(day) else "day off"
+    festival = workdays.holiday_name(day)
+    if festival and workdays.is_workday(day) and day.weekday() >= 5:
+        kind = f"make-up working day ({festival})"
+    elif festival and not workdays.is_workday(day):
+        kind = f"holiday ({festival})"
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "start": args.date,
+                    "due": result.isoformat(),
+                    "weekday": day.strftime("%a"),
+                    "day": kind,
+                    "calendar_note": note,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(f"{args.date} + {what} → due {result.isoformat()} ({day.strftime('%a')}, {kind})")
+        if note:
+            print(f"note: {note}")
+    return 0
