@@ -1,0 +1,1 @@
+"""Pure extraction functions (bytes/HTML in, fields out), one module per stage, testable without Scrapy."""

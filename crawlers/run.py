@@ -1,0 +1,193 @@
+"""Run a crawl: `crawl(...)` starts Scrapy in a child process (`python -m crawlers.run ...`) so it can
+be called again and again from one Python process (an Airflow task, the pipeline, tests) — Twisted's
+reactor cannot be restarted in-process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawlers.sites import Site, adhoc_site, load_sites, select_sites
+
+
+@dataclass
+class CrawlResult:
+    documents_path: Path
+    snapshots_path: Path
+    stats: dict = field(default_factory=dict)
+    returncode: int = 0
+    log_path: Path | None = None
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats.get("downloader/request_count", 0))
+
+    @property
+    def pages(self) -> int:
+        return int(self.stats.get("zwgk/list_pages", 0)) + int(self.stats.get("zwgk/articles", 0))
+
+    @property
+    def items(self) -> int:
+        return int(self.stats.get("item_scraped_count", 0))
+
+    @property
+    def errors(self) -> int:
+        return sum(int(v) for k, v in self.stats.items() if k.startswith("zwgk/errors/"))
+
+    @property
+    def not_modified(self) -> int:
+        return int(self.stats.get("downloader/response_status_count/304", 0))
+
+    def documents(self) -> list[dict]:
+        return _read_jsonl(self.documents_path)
+
+    def snapshots(self) -> list[dict]:
+        return _read_jsonl(self.snapshots_path)
+
+    def summary(self) -> str:
+        return (f"{self.requests} requests, {self.pages} pages, {self.items} items "
+                f"({len(self.documents())} documents, {len(self.snapshots())} snapshots), "
+                f"{self.not_modified} not modified (304), {self.errors} errors")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def output_paths(out: str | Path) -> tuple[Path, Path, Path]:
+    """(documents, snapshots, work dir) for an output directory or a FILE.jsonl."""
+    out = Path(out)
+    if out.suffix == ".jsonl":
+        return out, out.with_name(out.stem + ".snapshots.jsonl"), out.with_name(out.stem + ".crawl")
+    return out / "documents.jsonl", out / "snapshots.jsonl", out / ".crawl"
+
+
+def crawl(
+    sites_path: str | Path | None = None,
+    site_ids: list[str] | None = None,
+    out_dir: str | Path = "crawl-out",
+    state_dir: str | Path | None = None,
+    base_url: str | None = None,
+    urls: list[dict] | None = None,
+    settings: dict | None = None,
+    timeout: float | None = None,
+    quiet: bool = True,
+) -> CrawlResult:
+    """Crawl registered sites (or ad-hoc columns: urls=[{"url", "agency", "column_type", "column"}]) into
+    JSON lines; returns the files and Scrapy's stats. Raises SiteRegistryError for a bad registry."""
+    if urls:
+        sites: list[Site] = [adhoc_site(u["url"], u.get("agency", ""), u.get("column_type", "其他"), u.get("column", ""))
+                             for u in urls]
+    else:
+        sites = select_sites(load_sites(sites_path, base_url=base_url), site_ids)
+    documents, snapshots, work = output_paths(out_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for path in (documents, snapshots):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+    sites_json = work / "sites.json"
+    sites_json.write_text(json.dumps([s.to_dict() for s in sites], ensure_ascii=False, indent=1), encoding="utf-8")
+    stats_path, log_path = work / "stats.json", work / "crawl.log"
+    stats_path.unlink(missing_ok=True)
+    overrides = {
+        "ZWGK_SITES_JSON": str(sites_json), "ZWGK_DOCUMENTS_FILE": str(documents), "ZWGK_SNAPSHOTS_FILE": str(snapshots),
+        "ZWGK_OUT_DIR": str(work), "LOG_FILE": str(log_path),
+        **({"ZWGK_STATE_DIR": str(state_dir)} if state_dir else {}),
+        **(settings or {}),
+    }
+    cmd = [sys.executable, "-m", "crawlers.run", "--stats", str(stats_path)]
+    for key, value in overrides.items():
+        cmd += ["-s", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
+    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = _wait(proc, timeout, None if quiet else (documents, snapshots))
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    if proc.returncode != 0 and stderr:
+        sys.stderr.write(stderr.decode("utf-8", "replace")[-4000:])
+    return CrawlResult(documents, snapshots, stats, proc.returncode, log_path)
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, progress: tuple[Path, Path] | None) -> bytes:
+    """Wait for the child (killing it after timeout), showing a documents/snapshots counter on stderr."""
+    import threading
+    import time
+
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout if timeout else None
+    while proc.poll() is None:
+        if deadline and time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        if progress:
+            docs, snaps = (_count_lines(p) for p in progress)
+            sys.stderr.write(f"\rcrawling: {docs} documents, {snaps} column snapshots")
+            sys.stderr.flush()
+        time.sleep(0.5)
+    if progress:
+        sys.stderr.write("\n")
+    reader.join(timeout=5)
+    return b"".join(chunks)
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def _parse_value(raw: str):
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child-process entry: run the column and news spiders over ZWGK_SITES_JSON, dump stats."""
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--stats", required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from crawlers.spiders.column import ColumnSpider
+    from crawlers.spiders.news import NewsSpider
+
+    settings = get_project_settings()
+    for pair in args.set:
+        key, _, value = pair.partition("=")
+        settings.set(key, _parse_value(value), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = [process.create_crawler(ColumnSpider), process.create_crawler(NewsSpider)]
+    for c in crawlers:
+        process.crawl(c)
+    process.start()
+    merged: dict = {}
+    for c in crawlers:
+        for key, value in (c.stats.get_stats() or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # the spiders run side by side: times, rates and memory do not add up
+                combine = max if ("elapsed" in key or "memusage" in key or "per_minute" in key) else (lambda a, b: a + b)
+                merged[key] = combine(merged[key], value) if key in merged else value
+    Path(args.stats).write_text(json.dumps(merged, indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

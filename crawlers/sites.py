@@ -1,0 +1,180 @@
+"""The site registry: which sites and columns to crawl (YAML, so a new site is data, not code).
+
+    sites:
+      - id: sthjj                      # unique, [a-z0-9_-]
+        agency: 北京市生态环境局          # resolved through zwgk.agencies to today's name
+        name: 北京市生态环境局            # display name
+        base_url: https://sthjj.beijing.gov.cn/   # relative URLs below resolve against it
+        home: index.html               # optional: the home page, snapshotted with is_home
+        kind: agency                   # agency (default) | news
+        enabled: true                  # false: crawled only when named with --site
+        columns:
+          - name: 通知公告
+            type: 通知公告               # one of zwgk.document.COLUMN_TYPES
+            list_urls: [bjhrb/index.html]
+            item_xpath: //ul[@class='list']/li/a   # optional, when the list heuristic needs help
+        feeds: [rss.xml]               # RSS/Atom feeds (news spider)
+
+In a registry whose base_url is relative (the demo), `load_sites(path, base_url=...)` anchors it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+
+from zwgk.document import COLUMN_TYPES
+
+SITES_DIR = Path(__file__).parent / "sites"
+_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+class SiteRegistryError(ValueError):
+    """The site registry file is malformed; the message names the file, site and field."""
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    list_urls: list[str]
+    item_xpath: str | None = None
+
+
+@dataclass
+class Site:
+    id: str
+    agency: str
+    name: str
+    base_url: str
+    columns: list[Column] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    home: str | None = None
+    kind: str = "agency"
+    enabled: bool = True
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def default_sites_path() -> Path:
+    return SITES_DIR / "beijing.yaml"
+
+
+def demo_sites_path() -> Path:
+    return SITES_DIR / "demo.yaml"
+
+
+def resolve_agency(name: str) -> str:
+    """Today's canonical name of an agency from the core registry; the given name when unknown or absent."""
+    if not name:
+        return ""
+    try:
+        from zwgk.agencies import load_registry
+    except ImportError:  # the registry is optional for crawling
+        return name
+    try:
+        agency = load_registry().resolve(name)
+    except Exception:  # noqa: BLE001 - a broken registry must not stop a crawl; keep the page's name
+        return name
+    return agency.name if agency is not None else name
+
+
+def load_sites(path: str | Path | None = None, base_url: str | None = None, resolve: bool = True) -> list[Site]:
+    """Read and validate a registry file; relative base URLs are anchored at base_url."""
+    path = Path(path) if path else default_sites_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteRegistryError(f"{path}: no such site registry") from None
+    except yaml.YAMLError as exc:
+        raise SiteRegistryError(f"{path}: not valid YAML: {exc}") from None
+    return parse_sites(data, base_url=base_url, source=str(path), resolve=resolve)
+
+
+def parse_sites(data, base_url: str | None = None, source: str = "<registry>", resolve: bool = True) -> list[Site]:
+    """Validate registry data (a dict with `sites:` or a bare list) into Site objects."""
+    entries = data.get("sites") if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not entries:
+        raise SiteRegistryError(f"{source}: expected a non-empty `sites:` list")
+    sites, ids = [], set()
+    for i, entry in enumerate(entries):
+        where = f"{source}: site #{i + 1}"
+        if not isinstance(entry, dict):
+            raise SiteRegistryError(f"{where}: expected a mapping, got {type(entry).__name__}")
+        sid = str(entry.get("id") or "")
+        where = f"{source}: site {sid or '#' + str(i + 1)}"
+        if not _ID.match(sid):
+            raise SiteRegistryError(f"{where}: id must match [a-z0-9][a-z0-9_-]*")
+        if sid in ids:
+            raise SiteRegistryError(f"{where}: duplicate id")
+        ids.add(sid)
+        unknown = set(entry) - {"id", "agency", "name", "base_url", "columns", "feeds", "home", "kind", "enabled", "note"}
+        if unknown:
+            raise SiteRegistryError(f"{where}: unknown field(s) {sorted(unknown)}")
+        base = str(entry.get("base_url") or "")
+        if not urlsplit(base).scheme:
+            if base_url is None:
+                raise SiteRegistryError(f"{where}: base_url {base!r} is relative; pass --base-url")
+            base = urljoin(base_url.rstrip("/") + "/", base.lstrip("/"))
+        if not base.endswith("/"):
+            base += "/"
+        kind = entry.get("kind", "agency")
+        if kind not in ("agency", "news"):
+            raise SiteRegistryError(f"{where}: kind must be agency or news, not {kind!r}")
+        columns = []
+        for j, col in enumerate(entry.get("columns") or []):
+            cwhere = f"{where}: column #{j + 1}"
+            if not isinstance(col, dict) or not col.get("name"):
+                raise SiteRegistryError(f"{cwhere}: needs a name")
+            ctype = col.get("type", "其他")
+            if ctype not in COLUMN_TYPES:
+                raise SiteRegistryError(f"{cwhere} ({col['name']}): unknown column type {ctype!r}; one of {', '.join(COLUMN_TYPES)}")
+            urls = col.get("list_urls") or ([col["list_url"]] if col.get("list_url") else [])
+            if not urls or not all(isinstance(u, str) and u for u in urls):
+                raise SiteRegistryError(f"{cwhere} ({col['name']}): needs list_urls")
+            columns.append(Column(name=col["name"], type=ctype, list_urls=[urljoin(base, u) for u in urls],
+                                  item_xpath=col.get("item_xpath")))
+        feeds = [urljoin(base, f) for f in entry.get("feeds") or []]
+        if not columns and not feeds and not entry.get("home"):
+            raise SiteRegistryError(f"{where}: nothing to crawl (no columns, feeds or home)")
+        agency = str(entry.get("agency") or "")
+        sites.append(Site(
+            id=sid, agency=resolve_agency(agency) if resolve else agency, name=str(entry.get("name") or sid),
+            base_url=base, columns=columns, feeds=feeds, home=urljoin(base, entry["home"]) if entry.get("home") else None,
+            kind=kind, enabled=bool(entry.get("enabled", True)),
+        ))
+    return sites
+
+
+def select_sites(sites: list[Site], site_ids: list[str] | None) -> list[Site]:
+    """The named sites (all of them, disabled ones included, must exist), else every enabled site."""
+    if not site_ids:
+        return [s for s in sites if s.enabled]
+    by_id = {s.id: s for s in sites}
+    missing = [i for i in site_ids if i not in by_id]
+    if missing:
+        raise SiteRegistryError(f"unknown site id(s): {', '.join(missing)}; known: {', '.join(by_id)}")
+    return [by_id[i] for i in site_ids]
+
+
+def adhoc_site(list_url: str, agency: str = "", column_type: str = "其他", column_name: str = "") -> Site:
+    """A one-column site for `zwgk crawl --url`, to try a column before registering it."""
+    if column_type not in COLUMN_TYPES:
+        raise SiteRegistryError(f"unknown column type {column_type!r}; one of {', '.join(COLUMN_TYPES)}")
+    parts = urlsplit(list_url)
+    if parts.scheme not in ("http", "https"):
+        raise SiteRegistryError(f"--url must be an http(s) URL, not {list_url!r}")
+    sid = "adhoc-" + re.sub(r"[^a-z0-9]+", "-", (parts.hostname or "site").lower()).strip("-")
+    return Site(id=sid, agency=resolve_agency(agency), name=agency or parts.hostname or sid,
+                base_url=f"{parts.scheme}://{parts.netloc}/", columns=[Column(column_name, column_type, [list_url])])

@@ -1,0 +1,1 @@
+"""Spiders: `column` (agency list pages → articles + column snapshots) and `news` (feeds + news lists)."""
