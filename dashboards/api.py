@@ -1,0 +1,149 @@
+"""The JSON API behind every page (`/api/...`, documented at /openapi.json and /docs).
+
+Read-only over Elasticsearch, except POST /api/watchlists (saving a search as a watchlist).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from dashboards import pages, queries, searching
+
+router = APIRouter(prefix="/api")
+
+AsOf = Annotated[date | None, Query(description="evaluation date (default: today, Asia/Shanghai); the report covers the last complete ISO week")]
+
+
+def es(request: Request):
+    """The app's Elasticsearch client (created on first use when the app was built without one)."""
+    state = request.app.state
+    if state.client is None:
+        from index.client import get_client
+
+        state.client = get_client()
+    return state.client
+
+
+Client = Annotated[object, Depends(es)]
+
+
+def _as_of(value: date | None) -> date:
+    return value or queries.today()
+
+
+@router.get("/overview", summary="总览: this week's compliance at a glance", tags=["pages"])
+def overview(client: Client, as_of: AsOf = None) -> dict:
+    return pages.overview(client, _as_of(as_of))
+
+
+@router.get("/freshness/heatmap", summary="更新热力图: updates per site and ISO week", tags=["pages"])
+def freshness_heatmap(client: Client, as_of: AsOf = None) -> dict:
+    return queries.heatmap(client, _as_of(as_of))
+
+
+@router.get("/freshness/snapshots", summary="Column snapshots of one site crawled in one ISO week", tags=["pages"])
+def freshness_snapshots(
+    client: Client,
+    site_id: Annotated[str, Query(min_length=1, max_length=200)],
+    week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")],
+) -> dict:
+    try:
+        return queries.snapshots(client, site_id, week)
+    except ValueError:
+        raise HTTPException(400, f"无效的周: {week}") from None
+
+
+@router.get("/agencies", summary="机构: agencies with sites, documents or plan duties", tags=["pages"])
+def agencies(client: Client, as_of: AsOf = None) -> dict:
+    return pages.agency_list(client, _as_of(as_of))
+
+
+@router.get("/agencies/{agency}", summary="机构记分卡: one agency's sites, topics, timeliness and alerts", tags=["pages"])
+def agency_scorecard(client: Client, agency: str, as_of: AsOf = None) -> dict:
+    card = pages.agency_scorecard(client, agency, _as_of(as_of))
+    if card is None:
+        raise HTTPException(404, f"未知机构: {agency}")
+    return card
+
+
+@router.get("/topics", summary="规划议题: the plan's topic tree with responsible agencies and document counts", tags=["pages"])
+def topics(client: Client) -> dict:
+    return pages.topic_tree(client)
+
+
+@router.get("/topics/{topic_id}", summary="One plan topic: text, agencies, obligations and matching documents", tags=["pages"])
+def topic_detail(
+    client: Client,
+    topic_id: str,
+    page: Annotated[int, Query(ge=1, le=searching.MAX_PAGE)] = 1,
+    size: Annotated[int, Query(ge=1, le=searching.MAX_PAGE_SIZE)] = 20,
+) -> dict:
+    detail = pages.topic_detail(client, topic_id, page, size)
+    if detail is None:
+        raise HTTPException(404, f"未知议题: {topic_id}")
+    return detail
+
+
+@router.get("/timeliness", summary="时效: lag distributions per duty and the overdue list", tags=["pages"])
+def timeliness(client: Client, as_of: AsOf = None) -> dict:
+    return pages.timeliness(client, _as_of(as_of))
+
+
+@router.get("/search", summary="检索: keyword search with filters, highlights, sorting and paging", tags=["search"])
+def search(client: Client, params: Annotated[searching.SearchParams, Depends()]) -> dict:
+    return searching.run_search(client, params)
+
+
+@router.get("/search/options", summary="Filter choices for the search form", tags=["search"])
+def search_options(client: Client) -> dict:
+    return searching.options(client)
+
+
+@router.get(
+    "/search/export",
+    summary=f"Export search results as CSV or Excel (at most {searching.MAX_EXPORT} rows)",
+    tags=["search"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, searching.XLSX_TYPE: {}}}},
+)
+def search_export(
+    client: Client,
+    params: Annotated[searching.SearchParams, Depends()],
+    format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "csv",
+    limit: Annotated[int, Query(ge=1, le=searching.MAX_EXPORT, description="rows to export")] = searching.DEFAULT_EXPORT,
+) -> Response:
+    return searching.export_response(client, params, format, limit)
+
+
+@router.get("/alerts", summary="告警: alert history and status", tags=["alerts"])
+def alerts(
+    client: Client,
+    status: Annotated[str | None, Query(max_length=50)] = None,
+    agency: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=searching.MAX_PAGE)] = 1,
+    size: Annotated[int, Query(ge=1, le=searching.MAX_PAGE_SIZE)] = 50,
+) -> dict:
+    return queries.alerts(client, status=status or None, agency=agency or None, page=page, size=size)
+
+
+class WatchlistIn(BaseModel):
+    """A saved search: its name, the query string and the filters of the search form."""
+
+    name: str = Field(min_length=1, max_length=100)
+    query: str = Field(min_length=1, max_length=searching.MAX_QUERY_LENGTH)
+    filters: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+@router.get("/watchlists", summary="Saved searches (watchlists)", tags=["alerts"])
+def watchlists(client: Client) -> dict:
+    return {"items": pages.list_watchlists(client)}
+
+
+@router.post("/watchlists", status_code=201, summary="Save a search as a watchlist (the one write)", tags=["alerts"])
+def save_watchlist(client: Client, body: WatchlistIn) -> dict:
+    return pages.save_watchlist(client, body.name, body.query, body.filters)

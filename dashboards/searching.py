@@ -1,0 +1,194 @@
+"""The search page's API: form parameters → index.search, safe highlights, CSV/Excel export.
+
+Search itself (query language, scripts, filters, highlighting) is index.search; this module maps
+the form onto a SearchRequest, keeps only <mark> from the highlights, and writes exports with the
+dashboard's own limits. Exported cells that start like a spreadsheet formula are quoted, so a
+crawled title such as =HYPERLINK(...) stays text in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from elasticsearch import Elasticsearch
+from fastapi import Query
+from fastapi.responses import Response, StreamingResponse
+
+from dashboards import queries
+from dashboards.highlight import highlight_parts, onto_original, parts_html, safe_highlight
+from index import search as index_search
+from zwgk.document import COLUMN_TYPES, KINDS
+from zwgk.text import to_simplified
+
+MAX_PAGE_SIZE = index_search.MAX_PAGE_SIZE  # 100
+MAX_PAGE = index_search.MAX_WINDOW  # with size 1; page * size past MAX_WINDOW is refused by index.search
+MAX_QUERY_LENGTH = index_search.MAX_QUERY_CHARS
+MAX_EXPORT = min(10_000, index_search.MAX_EXPORT)  # rows per export: a bigger set is a job for `zwgk search`
+DEFAULT_EXPORT = 1_000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+EXPORT_HEADERS = {
+    "id": "编号", "url": "链接", "title": "标题", "agency": "机构", "site_id": "网站", "column": "栏目",
+    "column_type": "栏目类型", "published_at": "发布时间", "kind": "类别", "topic_ids": "议题",
+    "doc_number": "文号", "source_type": "来源",
+}  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+class SearchParams:
+    """The search form: query, filters, sort and paging (shared by /api/search and its export)."""
+
+    def __init__(
+        self,
+        q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description='words, "phrases", AND / OR / NOT, ( ); traditional or simplified')] = "",
+        agency: Text = None,
+        site: Text = None,
+        column_type: Text = None,
+        topic: Annotated[str | None, Query(max_length=50, description="plan topic id (includes its sub-topics)")] = None,
+        kind: Text = None,
+        date_from: Annotated[date | None, Query(description="published on or after (YYYY-MM-DD)")] = None,
+        date_to: Annotated[date | None, Query(description="published on or before (YYYY-MM-DD)")] = None,
+        sort: Annotated[Literal["relevance", "time"], Query(description="relevance or time (newest first)")] = "relevance",
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"results per page (at most {MAX_PAGE_SIZE})")] = 20,
+    ):
+        self.q, self.agency, self.site, self.column_type = q, agency, site, column_type
+        self.topic, self.kind, self.date_from, self.date_to = topic, kind, date_from, date_to
+        self.sort, self.page, self.size = sort, page, size
+
+    def request(self) -> index_search.SearchRequest:
+        return index_search.SearchRequest(
+            query=self.q or "", agency=self.agency or None, site_id=self.site or None,
+            column_type=self.column_type or None, topic=self.topic or None, kind=self.kind or None,
+            since=self.date_from, until=self.date_to, sort=self.sort, page=self.page, size=self.size,
+        )
+
+    def echo(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(self).items() if v not in (None, "")}
+
+
+def _result(hit: dict[str, Any]) -> dict[str, Any]:
+    hl = hit.get("highlights") or {}
+    title = hit.get("title") or ""
+    title_parts = onto_original(highlight_parts(hl.get("title") or ""), title)
+    body_hl = hl.get("body") or ""
+    topics = [t.get("id") if isinstance(t, dict) else t for t in hit.get("topics") or []]
+    return {
+        "id": hit.get("id"),
+        "url": hit.get("url"),
+        "title": title,  # raw crawled text: render as text only
+        "agency": hit.get("agency") or "",
+        "site_id": hit.get("site_id") or "",
+        "column": hit.get("column") or "",
+        "column_type": hit.get("column_type") or "",
+        "kind": hit.get("kind"),
+        "published_at": hit.get("published_at"),
+        "doc_number": hit.get("doc_number"),
+        "topics": [t for t in topics if t],
+        "score": hit.get("score"),
+        # highlights: HTML with only <mark> left, and the same as text parts for textContent rendering
+        "title_html": parts_html(title_parts),
+        "title_parts": title_parts,
+        "snippet_html": safe_highlight(body_hl),
+        "snippets": [highlight_parts(body_hl)] if body_hl else [],
+    }
+
+
+def run_search(client: Elasticsearch, params: SearchParams) -> dict[str, Any]:
+    """One page of results (QueryError → 400 by the app's handler)."""
+    result = index_search.search(client, params.request())
+    reachable = min(result.total, index_search.MAX_WINDOW)
+    return {
+        "query": params.echo(),
+        "total": result.total,
+        "page": result.page,
+        "size": result.size,
+        "pages": math.ceil(reachable / result.size) if result.size else 0,
+        "took_ms": result.took_ms,
+        "results": [_result(h) for h in result.hits],
+        "facets": result.aggregations,
+    }
+
+
+def options(client: Elasticsearch) -> dict[str, Any]:
+    """Choices for the filters: agencies and sites present in the index, column types, kinds, plan topics."""
+    from zwgk.plan import load_plan
+
+    topics = [{"id": t.id, "title": to_simplified(t.title), "level": t.level} for t in load_plan().walk()]
+    return {
+        "agencies": queries.field_values(client, "agency"),
+        "sites": queries.field_values(client, "site_id"),
+        "column_types": list(COLUMN_TYPES),
+        "kinds": list(KINDS),
+        "topics": topics,
+        "limits": {"page_size": MAX_PAGE_SIZE, "export": MAX_EXPORT, "query_chars": MAX_QUERY_LENGTH},
+    }
+
+
+# ---------------------------------------------------------------- export
+
+
+def _cell(value: Any) -> Any:
+    """Plain text for a spreadsheet cell; formula-like text is quoted so it is never evaluated."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = ";".join(str(v) for v in value)
+    value = str(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _rows(client: Elasticsearch, params: SearchParams, limit: int) -> Iterator[list[Any]]:
+    """Export rows; the first is fetched before the response starts so a bad query is still a 400."""
+    rows = index_search.export(client, params.request(), limit=limit)
+    first = next(rows, None)
+
+    def gen() -> Iterator[list[Any]]:
+        if first is None:
+            return
+        yield [_cell(first.get(c)) for c in EXPORT_HEADERS]
+        for row in rows:
+            yield [_cell(row.get(c)) for c in EXPORT_HEADERS]
+
+    return gen()
+
+
+def _filename(ext: str) -> str:
+    return f"zwgk-search-{datetime.now(queries.TZ).strftime('%Y%m%d-%H%M')}.{ext}"
+
+
+def export_response(client: Elasticsearch, params: SearchParams, fmt: str, limit: int) -> Response:
+    """CSV (UTF-8 with BOM, streamed) or Excel (.xlsx) of up to `limit` matching documents."""
+    rows = _rows(client, params, limit)
+    headers = {"Content-Disposition": f'attachment; filename="{_filename(fmt)}"', "X-Export-Limit": str(limit)}
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("检索结果")
+        ws.append(list(EXPORT_HEADERS.values()))
+        for row in rows:
+            ws.append(row)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return Response(buf.getvalue(), media_type=XLSX_TYPE, headers=headers)
+
+    def stream() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(list(EXPORT_HEADERS.values()))
+        yield "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly
+        for row in rows:
+            out.seek(0)
+            out.truncate()
+            writer.writerow(row)
+            yield out.getvalue()
+
+    return StreamingResponse(stream(), media_type="text/csv; charset=utf-8", headers=headers)
