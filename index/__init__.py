@@ -1,1 +1,2 @@
-"""Elasticsearch: the local node, index templates, bulk writes with dead letters, search, measures."""
+"""Elasticsearch: the local node, versioned index templates and aliases, bulk writes with dead letters,
+and keyword search with highlights."""

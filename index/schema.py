@@ -1,0 +1,265 @@
+"""Index layout: one versioned index per kind behind an alias, created from composable templates.
+
+`{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts and
+watchlists. Everything reads and writes through the alias, so a mapping change is a new version
+plus `migrate()` (copy, then an atomic alias swap) without touching callers.
+
+Chinese analysis with what the integ-test-zip distribution has (no analysis-common, so no `cjk`
+analyzer): `zh_bigram` = standard tokenizer (one token per CJK character) + lowercase + shingle 2/2
+joined without a separator = CJK bigrams for recall; a `.uni` subfield with the standard analyzer
+serves one-character queries; `*_tokens` hold lower-cased jieba tokens split on whitespace (the
+`whitespace` analyzer) for precise search.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+
+from zwgk import settings
+
+log = logging.getLogger(__name__)
+
+KINDS = ("documents", "snapshots", "alerts", "watchlists")
+# bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
+VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1}
+TEMPLATE_PRIORITY = 200
+
+ANALYSIS = {
+    "filter": {
+        "zh_shingle": {
+            "type": "shingle",
+            "min_shingle_size": 2,
+            "max_shingle_size": 2,
+            "output_unigrams": False,
+            "output_unigrams_if_no_shingles": True,
+            "token_separator": "",
+        }
+    },
+    "analyzer": {
+        "zh_bigram": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "zh_shingle"]},
+    },
+}
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+
+
+def _norm_field() -> dict[str, Any]:
+    # offsets in the postings make the unified highlighter fast on long bodies
+    return {
+        "type": "text",
+        "analyzer": "zh_bigram",
+        "index_options": "offsets",
+        "fields": {"uni": {"type": "text", "analyzer": "standard", "index_options": "offsets"}},
+    }
+
+
+def _tokens_field() -> dict[str, Any]:
+    # no whitespace *tokenizer* in this distribution, only the analyzer: tokens are lower-cased in Python
+    return {"type": "text", "analyzer": "whitespace"}
+
+
+MAPPINGS: dict[str, dict[str, Any]] = {
+    "documents": {
+        "dynamic": False,  # fields added to Document later stay in _source until mapped
+        "properties": {
+            "id": KEYWORD,
+            "url": KEYWORD,
+            "site_id": KEYWORD,
+            "agency": KEYWORD,
+            "agencies": KEYWORD,
+            "column": KEYWORD,
+            "column_type": KEYWORD,
+            "kind": KEYWORD,
+            "source_type": KEYWORD,
+            "date_source": KEYWORD,
+            "doc_number": KEYWORD,
+            "interprets": KEYWORD,
+            "related_urls": KEYWORD,
+            "title": {
+                "type": "text",
+                "analyzer": "standard",
+                "fields": {"raw": {"type": "keyword", "ignore_above": 512}},
+            },
+            "body": {"type": "text", "index": False},
+            "title_norm": _norm_field(),
+            "body_norm": _norm_field(),
+            "title_tokens": _tokens_field(),
+            "body_tokens": _tokens_field(),
+            "published_at": DATE,
+            "fetched_at": DATE,
+            "indexed_at": DATE,
+            "topic_ids": KEYWORD,
+            "topics": {"properties": {"id": KEYWORD, "score": {"type": "float"}}},
+            "sentiment": {"type": "float"},
+            "attachments": {"properties": {"name": KEYWORD, "url": KEYWORD}},
+        },
+    },
+    "snapshots": {
+        "dynamic": False,
+        "properties": {
+            "id": KEYWORD,
+            "site_id": KEYWORD,
+            "agency": KEYWORD,
+            "column": KEYWORD,
+            "column_type": KEYWORD,
+            "list_url": KEYWORD,
+            "crawled_at": DATE,
+            "http_status": {"type": "integer"},
+            "response_ms": {"type": "float"},
+            "error": KEYWORD,
+            "item_count": {"type": "integer"},
+            "newest_date": DATE,
+            "is_home": {"type": "boolean"},
+            "items": {"type": "object", "enabled": False},  # kept in _source as evidence, not searched
+        },
+    },
+    "alerts": {
+        "dynamic": True,
+        "dynamic_templates": [
+            {
+                "strings": {
+                    "match_mapping_type": "string",
+                    "mapping": {"type": "keyword", "ignore_above": 2048},
+                }
+            }
+        ],
+        "properties": {
+            "key": KEYWORD,
+            "dedupe_key": KEYWORD,
+            "week": KEYWORD,
+            "status": KEYWORD,
+            "channel": KEYWORD,
+            "site_id": KEYWORD,
+            "agency": KEYWORD,
+            "rule": KEYWORD,
+            "created_at": DATE,
+            "sent_at": DATE,
+            "attempts": {"type": "integer"},
+            "message": {"type": "text", "index": False},
+        },
+    },
+    "watchlists": {
+        "dynamic": True,
+        "dynamic_templates": [
+            {
+                "strings": {
+                    "match_mapping_type": "string",
+                    "mapping": {"type": "keyword", "ignore_above": 2048},
+                }
+            }
+        ],
+        "properties": {
+            "id": KEYWORD,
+            "name": KEYWORD,
+            "query": KEYWORD,
+            "owner": KEYWORD,
+            "channel": KEYWORD,
+            "status": KEYWORD,
+            "created_at": DATE,
+            "updated_at": DATE,
+            "filters": {"type": "object", "dynamic": True},
+        },
+    },
+}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown index kind {kind!r}; one of {', '.join(KINDS)}")
+
+
+def alias(kind: str) -> str:
+    """The name every reader and writer uses, e.g. `zwgk-documents`."""
+    _check_kind(kind)
+    return f"{settings.index_prefix()}-{kind}"
+
+
+def index_name(kind: str, version: int | None = None) -> str:
+    """The concrete index behind the alias, e.g. `zwgk-documents-v1`."""
+    return f"{alias(kind)}-v{version or VERSIONS[kind]}"
+
+
+def template_body(kind: str) -> dict[str, Any]:
+    settings_body: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
+    if kind == "documents":
+        settings_body["analysis"] = ANALYSIS
+    return {
+        "index_patterns": [f"{alias(kind)}-v*"],
+        "priority": TEMPLATE_PRIORITY,
+        "version": VERSIONS[kind],
+        "template": {"settings": settings_body, "mappings": MAPPINGS[kind]},
+        "_meta": {"owner": "zwgk-monitor", "kind": kind},
+    }
+
+
+def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dict[str, str]:
+    """Put the templates and create each versioned index with its alias when missing. Idempotent."""
+    result = {}
+    for kind in kinds:
+        client.indices.put_index_template(name=alias(kind), **template_body(kind))
+        name = index_name(kind)
+        if not client.indices.exists_alias(name=alias(kind)):
+            try:
+                client.indices.create(index=name, aliases={alias(kind): {"is_write_index": True}})
+            except ApiError as exc:
+                if exc.error != "resource_already_exists_exception":
+                    raise
+                client.indices.put_alias(index=name, name=alias(kind), is_write_index=True)
+        result[kind] = name
+    return result
+
+
+def current_index(client: Elasticsearch, kind: str) -> str | None:
+    """The concrete index the alias points at (None when not created yet)."""
+    try:
+        return next(iter(client.indices.get_alias(name=alias(kind))))
+    except NotFoundError:
+        return None
+
+
+def migrate(client: Elasticsearch, kind: str) -> str:
+    """Copy the alias's index into the current version's index and swap the alias atomically.
+
+    This distribution has no reindex module, so the copy is scan + bulk from Python. The old index
+    is kept (delete it once the new one is checked).
+    """
+    old = current_index(client, kind)
+    new = index_name(kind)
+    if old == new:
+        return new
+    client.indices.put_index_template(name=alias(kind), **template_body(kind))
+    if not client.indices.exists(index=new):
+        client.indices.create(index=new)
+    if old:
+        actions = (
+            {"_index": new, "_id": hit["_id"], "_source": hit["_source"]}
+            for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}})
+        )
+        helpers.bulk(client, actions, chunk_size=1000)
+    client.indices.refresh(index=new)
+    swap = [{"add": {"index": new, "alias": alias(kind), "is_write_index": True}}]
+    if old:
+        swap.insert(0, {"remove": {"index": old, "alias": alias(kind)}})
+    client.indices.update_aliases(actions=swap)
+    log.info("migrated %s: %s → %s", alias(kind), old, new)
+    return new
+
+
+def drop_indices(client: Elasticsearch) -> list[str]:
+    """Delete this prefix's indices and templates (tests and `zwgk es reset`); names resolved first,
+    because wildcard deletes are refused by default."""
+    dropped = []
+    for kind in KINDS:
+        found = client.indices.get(index=f"{alias(kind)}-v*", allow_no_indices=True, expand_wildcards="all")
+        for name in found:
+            client.indices.delete(index=name)
+            dropped.append(name)
+        try:
+            client.indices.delete_index_template(name=alias(kind))
+        except NotFoundError:
+            pass
+    return dropped

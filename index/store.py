@@ -1,0 +1,431 @@
+"""Bulk writes of documents and column snapshots, with dead letters instead of lost records.
+
+Every record either reaches Elasticsearch (acknowledged by a bulk response) or is written, with
+its reason and the original record, to a dead-letter JSONL file under settings.dead_letter_dir().
+`replay_dead_letters` re-submits such a file (`zwgk index --replay FILE`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from elastic_transport import TransportError
+from elasticsearch import Elasticsearch, helpers
+
+from index import schema
+from zwgk import settings, text
+from zwgk.document import ColumnSnapshot, Document
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+BULK_RETRIES = 5  # for 429 (queue full), with exponential backoff from 1 s up to 30 s
+NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")
+
+
+class DeadLetterError(RuntimeError):
+    """The dead-letter directory cannot be written: refusing to index rather than risk losing records."""
+
+
+class StoreUnavailable(RuntimeError):
+    """Elasticsearch stopped answering mid-run; the report says where the unacknowledged records went."""
+
+    def __init__(self, message: str, report: BulkReport):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class BulkReport:
+    indexed: int = 0
+    failed: int = 0
+    dead_letter_path: Path | None = None
+    reasons: list[str] = field(default_factory=list)  # the first few failure reasons, for humans
+
+    def summary(self) -> str:
+        text_ = f"indexed {self.indexed}, failed {self.failed}"
+        if self.dead_letter_path:
+            text_ += f" → dead letters in {self.dead_letter_path}"
+        return text_
+
+
+def _now() -> str:
+    return datetime.now(ZoneInfo(settings.TIMEZONE)).isoformat(timespec="seconds")
+
+
+class DeadLetters:
+    """A JSONL file of records that could not be indexed, each with its reason; created on first use."""
+
+    def __init__(self, kind: str, directory: Path | None = None):
+        self.kind = kind
+        self.directory = Path(directory or settings.dead_letter_dir())
+        self.count = 0
+        self.reasons: list[str] = []
+        self._path: Path | None = None
+        self._fh = None
+        self._lock = threading.Lock()  # written from the bulk loop and the prefetch thread
+        try:  # check up front: better to refuse the run than to find out when ES fails
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / f".probe-{uuid.uuid4().hex[:8]}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise DeadLetterError(
+                f"dead-letter directory {self.directory} is not writable ({exc.strerror or exc}); "
+                "fix its permissions or set ZWGK_DEAD_LETTER_DIR"
+            ) from None
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def write(self, record: Any, reason: str, kind: str | None = None) -> None:
+        with self._lock:
+            self._write(record, reason, kind)
+
+    def _write(self, record: Any, reason: str, kind: str | None) -> None:
+        if self._fh is None:
+            stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+            self._path = self.directory / f"{self.kind}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:4]}.jsonl"
+            self._fh = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
+        entry = {"kind": kind or self.kind, "reason": reason, "failed_at": _now(), "record": record}
+        self._fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        self._fh.flush()
+        self.count += 1
+        if len(self.reasons) < 5:
+            self.reasons.append(reason)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+# --- reading the crawler's JSONL ----------------------------------------------------------------
+
+
+def load_jsonl(path: str | Path, dead_letters: DeadLetters | None = None) -> Iterator[dict[str, Any]]:
+    """Records of a JSON-lines file; a line that is not a JSON object goes to the dead letters."""
+    dead_letters = dead_letters or DeadLetters("documents")
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                dead_letters.write({"line": line.rstrip("\n")}, f"{path}:{lineno}: invalid JSON ({exc.msg})")
+                continue
+            if not isinstance(record, dict):
+                dead_letters.write({"line": line.rstrip("\n")}, f"{path}:{lineno}: not a JSON object")
+                continue
+            yield record
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def enrich(doc: Document) -> dict[str, Any]:
+    """Document.to_dict() plus the index-only fields: id, normalised text, jieba tokens, topic_ids."""
+    source = doc.to_dict()
+    source["id"] = doc.id
+    source["title_norm"] = text.normalize(doc.title)
+    source["body_norm"] = text.normalize(doc.body)
+    # the whitespace analyzer does not lower-case (no whitespace tokenizer in this distribution)
+    source["title_tokens"] = text.tokens_for_index(doc.title).lower()
+    source["body_tokens"] = text.tokens_for_index(doc.body).lower()
+    source["topic_ids"] = [t.id for t in doc.topics]
+    source["indexed_at"] = _now()
+    return _blank_dates_to_null(source, ("published_at", "fetched_at"))
+
+
+def _blank_dates_to_null(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """An empty string means "unknown" for a date field (Document.fetched_at defaults to "")."""
+    for name in names:
+        if isinstance(source.get(name), str) and not source[name].strip():
+            source[name] = None
+    return source
+
+
+def _document_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
+    """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones."""
+    partial = dict(source)
+    if not any(source.get(name) for name in NLP_FIELDS):  # not classified yet
+        for name in (*NLP_FIELDS, "topic_ids"):
+            partial.pop(name, None)
+    return {"_op_type": "update", "_index": index, "_id": source["id"], "doc": partial, "upsert": source}
+
+
+def _as_document(record: Document | dict[str, Any]) -> Document:
+    if isinstance(record, Document):
+        return record
+    if not isinstance(record, dict):
+        raise ValueError(f"not a document record: {type(record).__name__}")
+    return Document.from_dict(record)
+
+
+def index_documents(
+    client: Elasticsearch,
+    docs: Iterable[Document | dict[str, Any]],
+    *,
+    dead_letters: DeadLetters | None = None,
+    refresh: bool = False,
+    progress: bool = False,
+    total: int | None = None,
+) -> BulkReport:
+    """Upsert documents (_id = Document.id) through the documents alias; failures → dead letters."""
+    return _bulk(
+        client,
+        "documents",
+        docs,
+        _as_document,
+        enrich,
+        _document_action,
+        dead_letters,
+        refresh,
+        progress,
+        total,
+    )
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+def _as_snapshot(record: ColumnSnapshot | dict[str, Any]) -> ColumnSnapshot:
+    if isinstance(record, ColumnSnapshot):
+        return record
+    if not isinstance(record, dict):
+        raise ValueError(f"not a snapshot record: {type(record).__name__}")
+    return ColumnSnapshot.from_dict(record)
+
+
+def _snapshot_source(snap: ColumnSnapshot) -> dict[str, Any]:
+    return _blank_dates_to_null({**snap.to_dict(), "id": snap.id}, ("crawled_at", "newest_date"))
+
+
+def _snapshot_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
+    return {"_op_type": "index", "_index": index, "_id": source["id"], "_source": source}
+
+
+def index_snapshots(
+    client: Elasticsearch,
+    snapshots: Iterable[ColumnSnapshot | dict[str, Any]],
+    *,
+    dead_letters: DeadLetters | None = None,
+    refresh: bool = False,
+    progress: bool = False,
+    total: int | None = None,
+) -> BulkReport:
+    """Index column snapshots (_id = ColumnSnapshot.id, so a re-run replaces); failures → dead letters."""
+    return _bulk(
+        client,
+        "snapshots",
+        snapshots,
+        _as_snapshot,
+        _snapshot_source,
+        _snapshot_action,
+        dead_letters,
+        refresh,
+        progress,
+        total,
+    )
+
+
+# --- the shared bulk loop -----------------------------------------------------------------------
+
+
+def _reason(item: dict[str, Any]) -> str:
+    error = item.get("error")
+    status = item.get("status")
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict) and cause.get("reason"):
+            reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    else:
+        reason = str(error)
+    return f"HTTP {status} {reason}"
+
+
+class _Prefetch:
+    """Builds the next actions (normalise + jieba) in a thread while a bulk request is in flight."""
+
+    _DONE = object()
+
+    def __init__(self, actions: Iterator[dict[str, Any]], depth: int):
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(actions,), name="zwgk-bulk-prefetch", daemon=True
+        )
+        self.thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, actions: Iterator[dict[str, Any]]) -> None:
+        try:
+            for action in actions:
+                if not self._put(action):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            self.error = exc
+        self._put(self._DONE)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                if self.error is not None:
+                    raise self.error
+                return
+            yield item
+
+    def close(self) -> None:
+        """Stop building actions; afterwards the source iterator may be read by the caller again."""
+        self.stopped.set()
+        self.thread.join()
+
+
+def _bulk(
+    client, kind, records, convert, to_source, to_action, dead_letters, refresh, progress, total
+) -> BulkReport:
+    own_letters = dead_letters is None
+    letters = dead_letters or DeadLetters(kind)
+    before = letters.count
+    index = schema.alias(kind)
+    pending: dict[str, deque] = defaultdict(deque)  # _id → original records sent but not yet acknowledged
+    pending_lock = threading.Lock()
+    report = BulkReport()
+    records = iter(records)
+
+    def actions() -> Iterator[dict[str, Any]]:
+        for record in records:
+            original = record.to_dict() if hasattr(record, "to_dict") else record
+            try:
+                source = to_source(convert(record))
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                letters.write(original, f"invalid {kind[:-1]} record: {exc}", kind)
+                continue
+            with pending_lock:
+                pending[source["id"]].append(original)
+            yield to_action(index, source)
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=total, unit=kind[:-1] if kind != "documents" else "doc", desc=f"index {kind}", disable=None
+        )
+    prefetch = _Prefetch(actions(), depth=2 * CHUNK_SIZE)
+    try:
+        for ok, item in helpers.streaming_bulk(
+            client,
+            iter(prefetch),
+            chunk_size=CHUNK_SIZE,
+            max_retries=BULK_RETRIES,
+            initial_backoff=1,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=False,
+            yield_ok=True,
+        ):
+            result = next(iter(item.values()))
+            with pending_lock:
+                sent = pending.get(result.get("_id"))
+                original = sent.popleft() if sent else None
+                if sent is not None and not sent:
+                    del pending[result["_id"]]
+            if ok:
+                report.indexed += 1
+            else:
+                letters.write(original if original is not None else result.get("data"), _reason(result), kind)
+            if bar is not None:
+                bar.update(1)
+    except TransportError as exc:  # connection refused / timeouts after the client's own retries
+        reason = f"Elasticsearch unavailable: {exc}"
+        prefetch.close()  # built but unsent actions are in `pending`; the rest is still in `records`
+        for sent in pending.values():
+            for original in sent:
+                letters.write(original, reason, kind)
+        pending.clear()
+        for record in records:  # everything not yet sent
+            letters.write(record.to_dict() if hasattr(record, "to_dict") else record, reason, kind)
+        report.failed = letters.count - before
+        report.dead_letter_path = letters.path
+        report.reasons = letters.reasons
+        if own_letters:
+            letters.close()
+        raise StoreUnavailable(
+            f"Elasticsearch became unavailable ({exc.__class__.__name__}); indexed {report.indexed}, "
+            f"{report.failed} records written to {letters.path} — replay with `zwgk index --replay {letters.path}`",
+            report,
+        ) from None
+    finally:
+        prefetch.close()
+        if bar is not None:
+            bar.close()
+    report.failed = letters.count - before
+    report.dead_letter_path = letters.path
+    report.reasons = list(letters.reasons)
+    if own_letters:
+        letters.close()
+    if refresh:
+        client.indices.refresh(index=index)
+    if report.failed:
+        log.warning("%s: %s", kind, report.summary())
+    return report
+
+
+# --- replay -------------------------------------------------------------------------------------
+
+
+def read_dead_letters(path: str | Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def replay_dead_letters(client: Elasticsearch, path: str | Path, *, refresh: bool = False) -> BulkReport:
+    """Re-submit a dead-letter file; what fails again goes to a new dead-letter file.
+
+    A fully replayed file is renamed to `*.replayed` so it is not replayed twice.
+    """
+    path = Path(path)
+    by_kind: dict[str, list[Any]] = defaultdict(list)
+    for entry in read_dead_letters(path):
+        by_kind[entry.get("kind", "documents")].append(entry.get("record"))
+    total = BulkReport()
+    letters = DeadLetters("replay")
+    for kind, records in by_kind.items():
+        writer = index_documents if kind == "documents" else index_snapshots
+        report = writer(client, records, dead_letters=letters, refresh=refresh)
+        total.indexed += report.indexed
+    letters.close()
+    total.failed = letters.count
+    total.dead_letter_path = letters.path
+    total.reasons = letters.reasons
+    if total.failed == 0:
+        path.rename(path.with_suffix(path.suffix + ".replayed"))
+    return total
