@@ -1,5 +1,145 @@
-"""Subcommands of this stage (filled in by its issue)."""
+"""`zwgk alert weekly` and `zwgk watchlist add|list|remove|run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _es_errors(func):
+    """Elasticsearch down or refusing: one clear line and exit status 1, not a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def run(args) -> int:
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError
+
+        try:
+            return func(args)
+        except (TransportError, ApiError) as exc:
+            print(f"error: Elasticsearch unavailable or refused the request: {exc}", file=sys.stderr)
+            return 1
+
+    return run
 
 
 def register(sub) -> None:
-    """Add this stage's subcommands to `zwgk`."""
+    """Add `alert` and `watchlist` to `zwgk`."""
+    alert = sub.add_parser("alert", help="send alerts (email, webhooks, DingTalk, WeCom; settings from ZWGK_* env)",
+                           description="Channels are configured by environment variables: ZWGK_SMTP_HOST/PORT/USER/"
+                                       "PASSWORD/FROM/TO (+ZWGK_SMTP_STARTTLS=1), ZWGK_WEBHOOK_URLS, "
+                                       "ZWGK_DINGTALK_WEBHOOK (+ZWGK_DINGTALK_SECRET), ZWGK_WECOM_WEBHOOK.")
+    asub = alert.add_subparsers(dest="alert", metavar="ALERT", required=True)
+    weekly = asub.add_parser("weekly", help="the weekly freshness alert (idempotent per week and channel)",
+                             description="Build the alert for the last complete week before --as-of, record it in "
+                                         "Elasticsearch and send it once per channel; failed sends are retried now "
+                                         "and on later runs.")
+    weekly.add_argument("--as-of", type=_as_of, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
+    weekly.add_argument("--dry-run", action="store_true", help="print the alert; send and record nothing")
+    weekly.set_defaults(func=_es_errors(_weekly))
+
+    wl = sub.add_parser("watchlist", help="saved keyword queries that alert on new matching documents",
+                        description="Query syntax is `zwgk search`'s: words, \"phrases\", OR, NOT, parentheses.")
+    wsub = wl.add_subparsers(dest="watchlist", metavar="ACTION", required=True)
+    add = wsub.add_parser("add", help="save a watchlist (replaces one with the same name)")
+    add.add_argument("name")
+    add.add_argument("query")
+    for f in ("agency", "site-id", "column-type", "topic", "kind"):
+        add.add_argument(f"--{f}", action="append", help=f"filter on {f} (repeatable)")
+    add.add_argument("--owner", default="", help="who to ask about it")
+    add.set_defaults(func=_es_errors(_wl_add))
+    wsub.add_parser("list", help="list watchlists").set_defaults(func=_es_errors(_wl_list))
+    rm = wsub.add_parser("remove", help="delete a watchlist")
+    rm.add_argument("name")
+    rm.set_defaults(func=_es_errors(_wl_remove))
+    run = wsub.add_parser("run", help="check every watchlist now and alert new matches")
+    run.add_argument("--dry-run", action="store_true", help="show matches; send nothing, move no checkpoints")
+    run.set_defaults(func=_es_errors(_wl_run))
+
+
+def _quiet_transport() -> None:
+    """Per-request lines and retry tracebacks drown the output; the command prints one error line. -v shows all."""
+    import logging
+
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+
+
+def _client():
+    _quiet_transport()
+    from index.client import get_client
+    from index.schema import ensure_indices
+
+    client = get_client()
+    ensure_indices(client, ("alerts", "watchlists"))
+    return client
+
+
+def _weekly(args) -> int:
+    from alerts.weekly import run_weekly_alert
+
+    out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run)
+    if args.dry_run:
+        print(out.message.text)
+    if not out.deliveries and not args.dry_run:
+        print("no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)",
+              file=sys.stderr)
+    for d in out.retried + out.deliveries:
+        print(f"{d.key}\t{d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
+    return 1 if out.failed else 0
+
+
+def _wl_add(args) -> int:
+    from alerts.watchlists import WatchlistError, add_watchlist
+
+    filters = {"agency": args.agency, "site_id": args.site_id, "column_type": args.column_type, "topic": args.topic,
+               "kind": args.kind}
+    try:
+        rec = add_watchlist(_client(), args.name, args.query, filters, owner=args.owner)
+    except WatchlistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"saved watchlist {rec['name']!r}")
+    return 0
+
+
+def _wl_list(args) -> int:
+    from alerts.watchlists import list_watchlists
+
+    for w in list_watchlists(_client()):
+        print(f"{w['name']}\t{w['query']}\t{json.dumps(w.get('filters') or {}, ensure_ascii=False)}\t"
+              f"{w.get('owner', '')}\tlast checked {w.get('last_checked_at')}")
+    return 0
+
+
+def _wl_remove(args) -> int:
+    from alerts.watchlists import remove_watchlist
+
+    if remove_watchlist(_client(), args.name):
+        print(f"removed {args.name!r}")
+        return 0
+    print(f"no watchlist named {args.name!r}", file=sys.stderr)
+    return 1
+
+
+def _wl_run(args) -> int:
+    from alerts.watchlists import run_watchlists
+
+    failed = 0
+    for run in run_watchlists(_client(), dry_run=args.dry_run):
+        status = run.error or ", ".join(f"{d.channel}={d.status}" for d in run.deliveries) or "-"
+        print(f"{run.name}\t{len(run.new)} new\t{status}")
+        for d in run.new if args.dry_run else []:
+            print(f"  {d.get('published_at') or ''}\t{d['url']}\t{d.get('title') or ''}")
+        failed += bool(run.error) + sum(d.status == "failed" for d in run.deliveries)
+    return 1 if failed else 0

@@ -1,5 +1,100 @@
-"""Subcommands of this stage (filled in by its issue)."""
+"""`zwgk report freshness|timeliness|weekly`: the measures as tables, JSON, CSV, Excel and HTML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def register(sub) -> None:
-    """Add this stage's subcommands to `zwgk`."""
+    """Add `report` to `zwgk`."""
+    report = sub.add_parser("report", help="freshness and timeliness reports (tables, JSON, CSV, Excel, weekly HTML)",
+                            description="Measures computed from Elasticsearch. Weeks are ISO weeks in Asia/Shanghai; "
+                                        "a report evaluates the last complete week on or before --as-of.")
+    rsub = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    for name, text in (("freshness", "website update frequency per site and column, with each inspection rule"),
+                       ("timeliness", "the plan's response duties per agency (working days, hours, periods)")):
+        p = rsub.add_parser(name, help=text, description=text)
+        p.add_argument("--as-of", type=_as_of, default=None, help="report date YYYY-MM-DD (default: today, Beijing)")
+        p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
+                       help="table (default), json (every site/agency with rule status and evidence URLs), csv, xlsx")
+        p.add_argument("--out", help="write to this file instead of stdout (required for xlsx)")
+        p.set_defaults(func=_run_one, kind=name)
+    weekly = rsub.add_parser("weekly", help="the weekly report: HTML and Excel with both reports",
+                             description="Write weekly-<week>.html and weekly-<week>.xlsx with both reports into --out.")
+    weekly.add_argument("--as-of", type=_as_of, default=None, help="report date YYYY-MM-DD (default: today)")
+    weekly.add_argument("--out", required=True, help="output directory")
+    weekly.set_defaults(func=_run_weekly)
+
+
+def _quiet_transport() -> None:
+    """Per-request lines and retry tracebacks drown the output; the command prints one error line. -v shows all."""
+    import logging
+
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+
+
+def _client():
+    _quiet_transport()
+    from index.client import get_client
+
+    return get_client()
+
+
+def _build(kind: str, client, as_of):
+    if kind == "freshness":
+        from measures.freshness import freshness_report
+
+        return freshness_report(client, as_of)
+    from measures.timeliness import timeliness_report
+
+    return timeliness_report(client, as_of)
+
+
+def _run_one(args) -> int:
+    from elastic_transport import TransportError
+
+    from measures.export import render
+
+    if args.format == "xlsx" and not args.out:
+        print("error: --format xlsx needs --out FILE", file=sys.stderr)
+        return 2
+    try:
+        report = _build(args.kind, _client(), args.as_of)
+    except TransportError as exc:
+        print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
+        return 1
+    text = render(report, args.format, args.out)
+    if text is not None:
+        print(text)
+    else:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _run_weekly(args) -> int:
+    from elastic_transport import TransportError
+
+    from measures.export import write_weekly
+
+    try:
+        client = _client()
+        print("computing freshness …", file=sys.stderr)
+        fresh = _build("freshness", client, args.as_of)
+        print("computing timeliness …", file=sys.stderr)
+        timely = _build("timeliness", client, args.as_of)
+    except TransportError as exc:
+        print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
+        return 1
+    for kind, path in write_weekly(fresh, timely, args.out).items():
+        print(f"{kind}: {path}")
+    return 0

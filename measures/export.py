@@ -1,0 +1,89 @@
+"""Report files: table / JSON / CSV / Excel for one report, and the weekly HTML + Excel with both."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from measures.freshness import FreshnessReport
+from measures.timeliness import TimelinessReport
+
+FORMATS = ("table", "json", "csv", "xlsx")
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and dicts as text, dates as ISO strings: what CSV and Excel cells can hold."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (list, dict))
+                                    else (v.isoformat() if hasattr(v, "isoformat") else v))
+    return out
+
+
+def sheets(report: FreshnessReport | TimelinessReport) -> dict[str, pd.DataFrame]:
+    """The report's tables by sheet name."""
+    if isinstance(report, FreshnessReport):
+        return {"sites": report.sites, "columns": report.columns, "weekly": report.weekly}
+    return {"timeliness": report.table, "evidence": report.items}
+
+
+def render(report: FreshnessReport | TimelinessReport, fmt: str, out: str | Path | None = None) -> str | None:
+    """Write (or return, for table/json/csv without --out) the report in one format."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    if fmt == "xlsx":
+        if not out:
+            raise ValueError("--format xlsx needs --out FILE")
+        write_excel(sheets(report), out)
+        return None
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "csv":
+        text = _flat(report.table).to_csv(index=False)
+    else:
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 40, "display.width", 200):
+            shown = report.table.drop(columns=["obligation"], errors="ignore")  # the sentence is in json/csv
+            text = _flat(shown).to_string(index=False) if len(shown) else "(no rows)"
+    if out:
+        Path(out).write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+        return None
+    return text
+
+
+def write_excel(tables: dict[str, pd.DataFrame], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            _flat(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for col in sheet.columns:  # readable widths, capped
+                width = max((len(str(c.value)) for c in col[:200] if c.value is not None), default=8)
+                sheet.column_dimensions[col[0].column_letter].width = min(60, max(8, width + 2))
+    return path
+
+
+def write_weekly(fresh: FreshnessReport, timely: TimelinessReport, out_dir: str | Path) -> dict[str, Path]:
+    """weekly-<week>.html and weekly-<week>.xlsx with both reports."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
+    context: dict[str, Any] = {
+        "fresh": fresh.to_dict(), "week": fresh.week, "as_of": fresh.as_of,
+        "stale": _flat(fresh.stale_columns()).to_dict("records") if len(fresh.columns) else [],
+        "newly": [{"site_id": s, "rule": r.rule} for s, r in fresh.newly_failing()],
+        "timely": _flat(timely.table).to_dict("records"), "overdue": timely.overdue(),
+    }
+    html_path = out / f"weekly-{fresh.week.label}.html"
+    html_path.write_text(env.get_template("weekly.html").render(**context), encoding="utf-8")
+    xlsx_path = write_excel({**{f"freshness_{k}": v for k, v in sheets(fresh).items()},
+                             **{f"timeliness_{k}" if k != "timeliness" else k: v for k, v in sheets(timely).items()}},
+                            out / f"weekly-{fresh.week.label}.xlsx")
+    return {"html": html_path, "xlsx": xlsx_path}

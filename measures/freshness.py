@@ -1,0 +1,438 @@
+"""Website freshness: dated updates per site and column per ISO week, and the inspection rules.
+
+Everything is aggregated in Elasticsearch (composite aggregations paged by after_key, date_histogram
+with time_zone Asia/Shanghai) so the cost grows with the number of columns and recent updates, not
+with the archive. An update is an item with a stated publish date: documents' published_at and
+column snapshot items' list_date, deduplicated by URL; undated items never count.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from elasticsearch import Elasticsearch
+
+from measures import rules as rules_config
+from measures.source import alias, composite, field_type, scan_sources
+from measures.weeks import Week, last_complete_week, local_date, minus_months, today, week_of
+from zwgk.settings import TIMEZONE
+
+PASS, FAIL, NO_DATA = "pass", "fail", "no_data"
+HOME = "home"
+
+
+@dataclass
+class RuleResult:
+    """One rule's verdict for one site, with the evidence (URLs and dates) behind it."""
+
+    rule: str
+    status: str  # pass | fail | no_data
+    value: Any = None
+    threshold: Any = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    newly_failing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "value": self.value,
+            "threshold": self.threshold,
+            "newly_failing": self.newly_failing,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class FreshnessReport:
+    """Freshness of every site and column for one evaluated week."""
+
+    as_of: date
+    week: Week
+    sites: pd.DataFrame  # one row per site: counts and each rule's status
+    columns: pd.DataFrame  # one row per (site, column): last update, age, stale, blank, weekly counts
+    weekly: pd.DataFrame  # long table: site_id, column, week, updates
+    rules: dict[str, list[RuleResult]]  # site_id → rule results
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.sites
+
+    def failing(self) -> list[tuple[str, RuleResult]]:
+        return [(s, r) for s, rs in self.rules.items() for r in rs if r.status == FAIL]
+
+    def newly_failing(self) -> list[tuple[str, RuleResult]]:
+        return [(s, r) for s, r in self.failing() if r.newly_failing]
+
+    def stale_columns(self) -> pd.DataFrame:
+        return self.columns[self.columns["stale"]] if len(self.columns) else self.columns
+
+    def to_dict(self) -> dict[str, Any]:
+        sites = []
+        for site_id, results in sorted(self.rules.items()):
+            row = self.sites[self.sites["site_id"] == site_id]
+            info = row.iloc[0].to_dict() if len(row) else {}
+            sites.append({
+                "site_id": site_id,
+                "agency": info.get("agency", ""),
+                "updates_in_week": _plain(info.get("updates_in_week")),
+                "last_update": _plain(info.get("last_update")),
+                "status": FAIL if any(r.status == FAIL for r in results) else PASS,
+                "rules": [r.to_dict() for r in results],
+            })
+        return {
+            "as_of": self.as_of.isoformat(),
+            "week": self.week.label,
+            "week_start": self.week.start.isoformat(),
+            "week_end": self.week.end.isoformat(),
+            "sites": sites,
+            "columns": [{k: _plain(v) for k, v in rec.items()} for rec in self.columns.to_dict("records")],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalar (pandas NA/NaN → None, numpy → python)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------- aggregations
+
+
+def _range(field_name: str, lo: date | None, hi_exclusive: date) -> dict[str, Any]:
+    """Range on local dates [lo, hi) in Asia/Shanghai."""
+    body: dict[str, Any] = {"lt": hi_exclusive.isoformat(), "time_zone": TIMEZONE, "format": "strict_date_optional_time"}
+    if lo is not None:
+        body["gte"] = lo.isoformat()
+    return {"range": {field_name: body}}
+
+
+SITE_DOCS = {"bool": {"must_not": [{"term": {"source_type": "news"}}], "filter": [{"exists": {"field": "site_id"}}]}}
+
+
+def _and(*queries: dict[str, Any]) -> dict[str, Any]:
+    return {"bool": {"filter": list(queries)}}
+
+
+def _columns(client: Elasticsearch, end: date) -> pd.DataFrame:
+    """Every known column (from snapshots and site documents up to end) with its type and agency."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    snap_src = [
+        {"site_id": {"terms": {"field": "site_id"}}},
+        {"column": {"terms": {"field": "column"}}},
+    ]
+    sub = {
+        "latest": {"top_hits": {"size": 1, "sort": [{"crawled_at": "desc"}],
+                                "_source": ["column_type", "is_home", "agency", "list_url"]}}
+    }
+    for b in composite(client, alias("snapshots"), snap_src, _range("crawled_at", None, end), sub):
+        src = b["latest"]["hits"]["hits"][0]["_source"]
+        key = (b["key"]["site_id"], b["key"]["column"])
+        rows[key] = {
+            "site_id": key[0], "column": key[1], "column_type": src.get("column_type") or "其他",
+            "is_home": bool(src.get("is_home")), "agency": src.get("agency") or "",
+            "list_url": src.get("list_url") or "",
+        }
+    doc_src = snap_src + [{"column_type": {"terms": {"field": "column_type", "missing_bucket": True}}}]
+    doc_sub = {"agency": {"terms": {"field": "agency", "size": 1}}}
+    for b in composite(client, alias("documents"), doc_src, SITE_DOCS, doc_sub):
+        key = (b["key"]["site_id"], b["key"]["column"])
+        if key in rows:
+            continue
+        agencies = b["agency"]["buckets"]
+        rows[key] = {
+            "site_id": key[0], "column": key[1], "column_type": b["key"].get("column_type") or "其他",
+            "is_home": False, "agency": agencies[0]["key"] if agencies else "", "list_url": "",
+        }
+    cols = ["site_id", "column", "column_type", "is_home", "agency", "list_url"]
+    return pd.DataFrame(list(rows.values()), columns=cols)
+
+
+def _last_updates(client: Elasticsearch, end: date, items_nested: bool) -> pd.DataFrame:
+    """Newest dated item per (site, column) up to end (exclusive), with its URL."""
+    out: list[dict[str, Any]] = []
+    src = [{"site_id": {"terms": {"field": "site_id"}}}, {"column": {"terms": {"field": "column"}}}]
+    doc_sub = {"newest": {"top_hits": {"size": 1, "sort": [{"published_at": "desc"}], "_source": ["url", "published_at"]}}}
+    query = _and(SITE_DOCS, _range("published_at", None, end))
+    for b in composite(client, alias("documents"), src, query, doc_sub):
+        hit = b["newest"]["hits"]["hits"][0]["_source"]
+        out.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"],
+                    "last_update": local_date(hit["published_at"]), "last_update_url": hit["url"]})
+    if items_nested:
+        snap_sub = {"items": {"nested": {"path": "items"}, "aggs": {"dated": {
+            "filter": _range("items.list_date", None, end),
+            "aggs": {"newest": {"top_hits": {"size": 1, "sort": [{"items.list_date": "desc"}],
+                                             "_source": ["items.url", "items.list_date"]}}}}}}}
+        query = _range("crawled_at", None, end + timedelta(days=1))
+        for b in composite(client, alias("snapshots"), src, query, snap_sub):
+            hits = b["items"]["dated"]["newest"]["hits"]["hits"]
+            if hits:
+                item = hits[0]["_source"]
+                out.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"],
+                            "last_update": local_date(item["list_date"]), "last_update_url": item["url"]})
+    else:  # items mapped as plain objects: the crawler's newest_date (no item URL available)
+        sub = {"newest": {"top_hits": {"size": 1, "sort": [{"newest_date": "desc"}, {"crawled_at": "desc"}],
+                                       "_source": ["list_url", "newest_date", "items"]}}}
+        query = _and(_range("newest_date", None, end), _range("crawled_at", None, end + timedelta(days=1)))
+        for b in composite(client, alias("snapshots"), src, query, sub):
+            hit = b["newest"]["hits"]["hits"][0]["_source"]
+            newest = local_date(hit.get("newest_date"))
+            # the item that carries the newest date is the evidence; the list page if none matches
+            url = next((i.get("url") for i in hit.get("items") or [] if local_date(i.get("list_date")) == newest),
+                       hit.get("list_url", ""))
+            out.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"],
+                        "last_update": newest, "last_update_url": url})
+    frame = pd.DataFrame(out, columns=["site_id", "column", "last_update", "last_update_url"])
+    if frame.empty:
+        return frame
+    frame = frame.sort_values("last_update", ascending=False)
+    return frame.drop_duplicates(["site_id", "column"]).reset_index(drop=True)
+
+
+def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bool) -> pd.DataFrame:
+    """Distinct dated items (site, column, url, date) with a date in [first, end), from both sources."""
+    rows: list[dict[str, Any]] = []
+    src = [
+        {"site_id": {"terms": {"field": "site_id"}}},
+        {"column": {"terms": {"field": "column"}}},
+        {"week": {"date_histogram": {"field": "published_at", "calendar_interval": "week", "time_zone": TIMEZONE}}},
+        {"url": {"terms": {"field": "url"}}},
+    ]
+    query = _and(SITE_DOCS, _range("published_at", first, end))
+    sub = {"d": {"min": {"field": "published_at"}}}
+    for b in composite(client, alias("documents"), src, query, sub, size=5000):
+        rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "url": b["key"]["url"],
+                     "date": local_date(b["d"]["value_as_string"])})
+    snap_query = _range("crawled_at", first, end + timedelta(days=366))
+    if items_nested:
+        outer = [{"site_id": {"terms": {"field": "site_id"}}}, {"column": {"terms": {"field": "column"}}}]
+        sub = {"items": {"nested": {"path": "items"}, "aggs": {"dated": {
+            "filter": _range("items.list_date", first, end),
+            "aggs": {"week": {"date_histogram": {"field": "items.list_date", "calendar_interval": "week",
+                                                 "time_zone": TIMEZONE, "min_doc_count": 1},
+                              "aggs": {"url": {"terms": {"field": "items.url", "size": 1000},
+                                               "aggs": {"d": {"min": {"field": "items.list_date"}}}}}}}}}}}
+        for b in composite(client, alias("snapshots"), outer, snap_query, sub, size=500):
+            for wk in b["items"]["dated"]["week"]["buckets"]:
+                for u in wk["url"]["buckets"]:
+                    rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "url": u["key"],
+                                 "date": local_date(u["d"]["value_as_string"])})
+    else:  # plain object items: read the window's snapshots (bounded by the window, not the archive)
+        lo, hi = first.isoformat(), end.isoformat()
+        seen: dict[tuple[str, str, str], str] = {}
+        fields = ["site_id", "column", "items.url", "items.list_date"]
+        for snap in scan_sources(client, alias("snapshots"), snap_query, fields, page=5000):
+            for item in snap.get("items") or []:
+                day = item.get("list_date")
+                if not day:
+                    continue  # undated items never count
+                day = day[:10] if len(day) <= 10 or day[10] == "T" and "+08:00" in day else str(local_date(day))
+                if lo <= day < hi:
+                    key = (snap["site_id"], snap["column"], item.get("url"))
+                    if key not in seen or day < seen[key]:
+                        seen[key] = day
+        rows += [{"site_id": k[0], "column": k[1], "url": k[2], "date": date.fromisoformat(v)} for k, v in seen.items()]
+    frame = pd.DataFrame(rows, columns=["site_id", "column", "url", "date"])
+    if frame.empty:
+        return frame
+    frame = frame.sort_values("date").drop_duplicates(["site_id", "column", "url"]).reset_index(drop=True)
+    frame["week"] = frame["date"].map(lambda d: week_of(d).label)
+    return frame
+
+
+def _week_checks(client: Elasticsearch, week: Week, conf: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per column: successful checks and their largest item count; per site: checks and failed checks."""
+    query = _range("crawled_at", week.start, week.end + timedelta(days=1))
+    unreach = conf.get("unreachable") or {}
+    errors = unreach.get("errors", "any")
+    failed_q: dict[str, Any] = {"exists": {"field": "error"}} if errors in (None, "any") else {"terms": {"error": list(errors)}}
+    slow_q = {"range": {"response_ms": {"gte": float(unreach.get("timeout_seconds", 15)) * 1000}}}
+    failed = {"bool": {"should": [failed_q, slow_q], "minimum_should_match": 1}}
+    src = [{"site_id": {"terms": {"field": "site_id"}}}, {"column": {"terms": {"field": "column"}}}]
+    sub = {
+        "failed": {"filter": failed, "aggs": {"ex": {"top_hits": {"size": 3, "sort": [{"crawled_at": "desc"}],
+                                                                  "_source": ["list_url", "crawled_at", "error", "response_ms"]}}}},
+        "ok": {"filter": {"bool": {"must_not": [failed]}}, "aggs": {"items": {"max": {"field": "item_count"}}}},
+    }
+    col_rows, fail_rows = [], []
+    for b in composite(client, alias("snapshots"), src, query, sub):
+        col_rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "checks": b["doc_count"],
+                         "failed_checks": b["failed"]["doc_count"], "ok_checks": b["ok"]["doc_count"],
+                         "max_items": b["ok"]["items"]["value"]})
+        for h in b["failed"]["ex"]["hits"]["hits"]:
+            s = h["_source"]
+            fail_rows.append({"site_id": b["key"]["site_id"], "url": s.get("list_url"), "date": s.get("crawled_at"),
+                              "error": s.get("error") or f"slow {s.get('response_ms')} ms"})
+    cols = pd.DataFrame(col_rows, columns=["site_id", "column", "checks", "failed_checks", "ok_checks", "max_items"])
+    return cols, pd.DataFrame(fail_rows, columns=["site_id", "url", "date", "error"])
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _max_age(spec: dict[str, Any]) -> tuple[str, int]:
+    return ("months", int(spec["months"])) if "months" in spec else ("days", int(spec.get("days", 14)))
+
+
+def _is_stale(last: date | None, end: date, spec: dict[str, Any]) -> bool:
+    """Stale when the newest dated update is older than the allowed age at the week's end (or none at all)."""
+    if last is None:
+        return True
+    unit, n = _max_age(spec)
+    oldest_ok = minus_months(end, n) if unit == "months" else end - timedelta(days=n)
+    return last < oldest_ok
+
+
+def _stale_key(row: dict[str, Any], stale_conf: dict[str, Any]) -> str | None:
+    if row.get("is_home") and HOME in stale_conf:
+        return HOME
+    return row["column_type"] if row["column_type"] in stale_conf else None
+
+
+def _evaluate(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nested: bool,
+              dated: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[RuleResult]]]:
+    end_excl = week.end + timedelta(days=1)
+    stale_conf: dict[str, Any] = conf.get("stale") or {}
+    columns = _columns(client, end_excl)
+    last = _last_updates(client, end_excl, items_nested)
+    checks, failures = _week_checks(client, week, conf)
+    columns = columns.merge(last, on=["site_id", "column"], how="left").merge(checks, on=["site_id", "column"], how="left")
+    in_week = dated[dated["week"] == week.label] if len(dated) else dated
+    counts = in_week.groupby(["site_id", "column"]).size().rename("updates_in_week").reset_index() if len(in_week) else \
+        pd.DataFrame(columns=["site_id", "column", "updates_in_week"])
+    columns = columns.merge(counts, on=["site_id", "column"], how="left")
+    columns["updates_in_week"] = columns["updates_in_week"].fillna(0).astype(int)
+    for c in ("checks", "failed_checks", "ok_checks"):
+        columns[c] = columns[c].fillna(0).astype(int)
+    columns["last_update"] = columns["last_update"].astype(object).where(columns["last_update"].notna(), None)
+    columns["age_days"] = [(week.end - d).days if d else None for d in columns["last_update"]]
+    keys = [_stale_key(r, stale_conf) for r in columns.to_dict("records")]
+    columns["stale_rule"] = keys
+    columns["stale"] = [bool(k) and _is_stale(d, week.end, stale_conf[k]) for k, d in zip(keys, columns["last_update"], strict=True)]
+    # blank: the column was reachable in the week and every successful check listed no items
+    columns["blank"] = (columns["ok_checks"] > 0) & (columns["max_items"].fillna(0) == 0)
+
+    weekly_min = int((conf.get("weekly_update") or {}).get("min_updates", 1))
+    stale_fail = int(conf.get("stale_columns_fail", 5))
+    blank_fail = int(conf.get("blank_columns_fail", 5))
+    max_share = float((conf.get("unreachable") or {}).get("max_share", 0.05))
+
+    results: dict[str, list[RuleResult]] = {}
+    site_rows = []
+    # plain dicts per site: the loop below runs once per site and must not pay pandas overhead each time
+    items_by_site: dict[str, dict[str, dict[str, Any]]] = {}
+    for rec in in_week.sort_values("date", ascending=False).to_dict("records") if len(in_week) else []:
+        items_by_site.setdefault(rec["site_id"], {}).setdefault(rec["url"], rec)
+    failures_by_site: dict[str, list[dict[str, Any]]] = {}
+    for rec in failures.to_dict("records"):
+        failures_by_site.setdefault(rec["site_id"], []).append(rec)
+    cols_by_site: dict[str, list[dict[str, Any]]] = {}
+    for rec in columns.to_dict("records"):
+        cols_by_site.setdefault(rec["site_id"], []).append(rec)
+    for site_id, recs in sorted(cols_by_site.items()):
+        site_items = list(items_by_site.get(site_id, {}).values())  # newest first, one per URL
+        n_updates = len(site_items)
+        dated_recs = [r for r in recs if r["last_update"]]
+        newest = max(dated_recs, key=lambda r: r["last_update"]) if dated_recs else None
+        rs: list[RuleResult] = []
+        ev = [{"url": u, "date": d.isoformat(), "column": c} for u, d, c in
+              ((i["url"], i["date"], i["column"]) for i in site_items[:10])] \
+            if n_updates else ([{"url": newest["last_update_url"], "date": newest["last_update"].isoformat(),
+                                 "column": newest["column"], "note": "last dated update"}] if newest else [])
+        rs.append(RuleResult("weekly_update", PASS if n_updates >= weekly_min else FAIL, n_updates, weekly_min, ev))
+        for key, spec in stale_conf.items():
+            mine = [r for r in recs if r["stale_rule"] == key]
+            unit, n = _max_age(spec)
+            if not mine:
+                rs.append(RuleResult(f"stale:{key}", NO_DATA, 0, f"{n} {unit}"))
+                continue
+            stale = [r for r in mine if r["stale"]]
+            rs.append(RuleResult(f"stale:{key}", FAIL if stale else PASS, len(stale), f"{n} {unit}",
+                                 [_col_evidence(r) for r in (stale or mine)]))
+        stale_all = [r for r in recs if r["stale"]]
+        rs.append(RuleResult("stale_columns", FAIL if len(stale_all) >= stale_fail else PASS, len(stale_all), stale_fail,
+                             [_col_evidence(r) for r in stale_all]))
+        blank = [r for r in recs if r["blank"]]
+        rs.append(RuleResult("blank_columns", FAIL if len(blank) >= blank_fail else PASS, len(blank), blank_fail,
+                             [{"column": r["column"], "url": r["list_url"], "note": "no items listed"} for r in blank]))
+        n_checks = sum(int(r["checks"]) for r in recs)
+        n_failed = sum(int(r["failed_checks"]) for r in recs)
+        share = n_failed / n_checks if n_checks else None
+        fail_ev = failures_by_site.get(site_id, [])[:10]
+        rs.append(RuleResult("unreachable", NO_DATA if share is None else (FAIL if share > max_share else PASS),
+                             None if share is None else round(share, 4), max_share,
+                             [{"url": e["url"], "date": e["date"], "note": e["error"]} for e in fail_ev]))
+        results[str(site_id)] = rs
+        site_rows.append({
+            "site_id": site_id,
+            "agency": next((r["agency"] for r in recs if r["agency"]), ""),
+            "columns": len(recs),
+            "updates_in_week": n_updates,
+            "last_update": newest["last_update"] if newest else None,
+            "last_update_url": newest["last_update_url"] if newest else None,
+            "n_stale_columns": len(stale_all),
+            "n_blank_columns": len(blank),
+            "checks": n_checks,
+            "failed_checks": n_failed,
+            "failed_share": share,
+            **{r.rule: r.status for r in rs},
+        })
+    sites = pd.DataFrame(site_rows)
+    return sites, columns, results
+
+
+def _col_evidence(r: dict[str, Any]) -> dict[str, Any]:
+    return {"column": r["column"], "url": r.get("last_update_url") or r.get("list_url") or "",
+            "date": r["last_update"].isoformat() if r.get("last_update") else None,
+            "age_days": r.get("age_days"), "note": "last dated update" if r.get("last_update") else "no dated item"}
+
+
+def freshness_report(client: Elasticsearch, as_of: date | None = None, rules_path: str | None = None) -> FreshnessReport:
+    """Freshness for the last complete ISO week on or before as_of, with rule changes vs the week before."""
+    as_of = as_of or today()
+    conf = rules_config.section("freshness", rules_path)
+    week = last_complete_week(as_of)
+    items_nested = field_type(client, alias("snapshots"), "items") == "nested"
+    n_weeks = max(2, int(conf.get("weeks_shown", 8)))
+    first = week.previous(n_weeks - 1).start
+    dated = _dated_items(client, first, week.end + timedelta(days=1), items_nested)
+    sites, columns, results = _evaluate(client, week, conf, items_nested, dated)
+    _, _, before = _evaluate(client, week.previous(), conf, items_nested, dated)
+    for site_id, rs in results.items():
+        prev = {r.rule: r.status for r in before.get(site_id, [])}
+        for r in rs:
+            r.newly_failing = r.status == FAIL and prev.get(r.rule) != FAIL
+    if len(sites):
+        sites["failing_rules"] = [", ".join(r.rule for r in results[s] if r.status == FAIL) for s in sites["site_id"]]
+        sites["newly_failing"] = [", ".join(r.rule for r in results[s] if r.newly_failing) for s in sites["site_id"]]
+    weekly = dated.groupby(["site_id", "column", "week"]).size().rename("updates").reset_index() if len(dated) else \
+        pd.DataFrame(columns=["site_id", "column", "week", "updates"])
+    if len(columns):
+        labels = [week.previous(i).label for i in range(n_weeks - 1, -1, -1)]
+        pivot = weekly.pivot_table(index=["site_id", "column"], columns="week", values="updates", aggfunc="sum") \
+            if len(weekly) else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["site_id", "column"]))
+        pivot = pivot.reindex(columns=labels).fillna(0).astype(int).reset_index()
+        columns = columns.merge(pivot, on=["site_id", "column"], how="left")
+        for lab in labels:
+            columns[lab] = columns[lab].fillna(0).astype(int)
+    return FreshnessReport(as_of=as_of, week=week, sites=sites, columns=columns, weekly=weekly, rules=results)
+
+
+__all__ = ["FreshnessReport", "RuleResult", "freshness_report"]

@@ -1,0 +1,118 @@
+"""Reading the indices the measures are computed from: alias names, mapping probes, paged aggregations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from zwgk import settings
+
+
+def alias(kind: str) -> str:
+    """Alias of documents/snapshots/alerts/watchlists (the index helper's naming when it is installed)."""
+    try:
+        from index.schema import alias as index_alias
+    except ImportError:  # index stage not installed: same naming convention
+        return f"{settings.index_prefix()}-{kind}"
+    return index_alias(kind)
+
+
+def field_type(client: Elasticsearch, index: str, path: str) -> str | None:
+    """Mapping type of a field path ('items' → 'nested' or 'object'); None when unmapped."""
+    try:
+        mappings = client.indices.get_mapping(index=index)
+    except NotFoundError:
+        return None
+    for body in mappings.body.values():
+        props: dict[str, Any] = body.get("mappings", {}).get("properties", {})
+        node: dict[str, Any] | None = None
+        for part in path.split("."):
+            node = props.get(part)
+            if node is None:
+                break
+            props = node.get("properties", {})
+        if node is not None:
+            return node.get("type", "object")
+    return None
+
+
+def composite(
+    client: Elasticsearch,
+    index: str,
+    sources: list[dict[str, Any]],
+    query: dict[str, Any] | None = None,
+    aggs: dict[str, Any] | None = None,
+    nested_path: str | None = None,
+    nested_filter: dict[str, Any] | None = None,
+    size: int = 2000,
+) -> Iterator[dict[str, Any]]:
+    """Every bucket of a composite aggregation, paged with after_key (scales to any number of buckets).
+
+    With nested_path the composite runs inside a nested aggregation (optionally filtered), so sources
+    and sub-aggregations can use the nested objects' fields together.
+    """
+    after: dict[str, Any] | None = None
+    while True:
+        comp: dict[str, Any] = {"size": size, "sources": sources}
+        if after:
+            comp["after"] = after
+        inner: dict[str, Any] = {"composite": comp}
+        if aggs:
+            inner["aggs"] = aggs
+        root: dict[str, Any] = {"c": inner}
+        if nested_filter is not None:
+            root = {"f": {"filter": nested_filter, "aggs": root}}
+        if nested_path:
+            root = {"n": {"nested": {"path": nested_path}, "aggs": root}}
+        resp = client.search(index=index, size=0, query=query or {"match_all": {}}, aggs=root,
+                             ignore_unavailable=True, allow_no_indices=True)
+        node = resp.body.get("aggregations")
+        if not node:
+            return
+        if nested_path:
+            node = node["n"]
+        if nested_filter is not None:
+            node = node["f"]
+        node = node["c"]
+        yield from node["buckets"]
+        after = node.get("after_key")
+        if not after or len(node["buckets"]) < size:
+            return
+
+
+def scan_sources(
+    client: Elasticsearch, index: str, query: dict[str, Any], fields: list[str], page: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every matching document's selected _source fields, paged with search_after on _doc order."""
+    from elasticsearch import helpers
+
+    for hit in helpers.scan(client, index=index, query={"query": query, "_source": fields}, size=page,
+                            ignore_unavailable=True):
+        yield hit["_source"]
+
+
+# The snapshots mapping the measures are fastest with: items as nested objects, so list dates and URLs
+# are aggregated inside Elasticsearch. With items stored but not indexed (enabled: false) the
+# measures read the window's snapshots instead — same answers, slower on large data.
+ITEMS_NESTED = {"type": "nested", "dynamic": False,
+                "properties": {"url": {"type": "keyword"}, "list_date": {"type": "date"}, "title": {"type": "keyword",
+                                                                                                     "ignore_above": 512}}}
+
+
+def recreate_snapshots_with_nested_items(client: Elasticsearch) -> str:
+    """Drop this prefix's (empty or disposable) snapshots index and recreate it with nested items.
+
+    For tests and benchmarks of the nested path; production mappings belong to the index stage.
+    """
+    from index import schema
+
+    name = schema.index_name("snapshots")
+    body = schema.template_body("snapshots")["template"]
+    mappings = {**body["mappings"], "properties": {**body["mappings"]["properties"], "items": ITEMS_NESTED}}
+    if client.indices.exists(index=name):
+        client.indices.delete(index=name)
+    client.indices.create(index=name, settings=body["settings"], mappings=mappings,
+                          aliases={schema.alias("snapshots"): {"is_write_index": True}})
+    return name

@@ -1,0 +1,188 @@
+"""Freshness rules on data with known answers, computed by the real Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from measures.freshness import FAIL, NO_DATA, PASS, freshness_report
+from measures.weeks import last_complete_week, minus_months, week_of
+from tests.fixtures.measures import days, doc, index_records, snap
+
+AS_OF = date(2026, 11, 23)  # Monday: evaluates the week 2026-11-16 … 2026-11-22
+WEEK = days("2026-11-16", 7)
+
+
+def _fresh_site():
+    """All columns fresh; one URL both as a document and as a list item (counted once)."""
+    docs = [doc("http://fresh.example/news/1.html", "fresh", "工作动态", "动态要闻", "2026-11-18", agency="甲局")]
+    snaps = []
+    for d in WEEK:
+        snaps += [
+            snap("fresh", "首页", "其他", d, [("http://fresh.example/news/1.html", "2026-11-18")], is_home=True),
+            snap("fresh", "工作动态", "动态要闻", d, [("http://fresh.example/news/1.html", "2026-11-18"),
+                                                     ("http://fresh.example/news/2.html", "2026-11-19")]),
+            snap("fresh", "通知公告", "通知公告", d, [("http://fresh.example/tz/1.html", "2026-11-01")]),
+            snap("fresh", "政策文件", "政策文件", d, [("http://fresh.example/zc/1.html", "2026-06-01")]),
+        ]
+    return docs, snaps
+
+
+def _stale_site():
+    """Went stale during the week: home and news last updated 2026-11-05 (17 days at week end; 10 the week
+    before), notices older than six months, and a news column whose items carry no date."""
+    snaps = []
+    for d in WEEK + days("2026-11-09", 7):
+        snaps += [
+            snap("stale", "首页", "其他", d, [("http://stale.example/a.html", "2026-11-05")], is_home=True),
+            snap("stale", "工作动态", "动态要闻", d, [("http://stale.example/a.html", "2026-11-05")]),
+            snap("stale", "区县动态", "动态要闻", d, [("http://stale.example/b.html", "2026-11-04")]),
+            snap("stale", "通知公告", "通知公告", d, [("http://stale.example/c.html", "2026-05-10")]),
+            snap("stale", "公示公告", "通知公告", d, [("http://stale.example/d.html", "2026-04-01")]),
+            snap("stale", "政策文件", "政策文件", d, [("http://stale.example/e.html", "2026-06-01")]),
+            snap("stale", "图片新闻", "动态要闻", d, [(f"http://stale.example/p{i}.html", None) for i in range(5)]),
+        ]
+    # an undated document published in the week does not count either
+    docs = [doc("http://stale.example/undated.html", "stale", "图片新闻", "动态要闻", None)]
+    return docs, snaps
+
+
+def _blank_site():
+    snaps = []
+    for d in WEEK:
+        snaps += [snap("blank", f"空栏目{i}", "其他", d, []) for i in range(5)]
+        snaps.append(snap("blank", "工作动态", "动态要闻", d, [("http://blank.example/n.html", "2026-11-20")]))
+    return [], snaps
+
+
+def _reachability_sites():
+    """down: 2 of 14 checks timed out (14 % > 5 %); edge: 1 of 20 (5 %, not over); slow: 15 s counts."""
+    snaps = []
+    for i, d in enumerate(WEEK):
+        for h in (8, 20):
+            err = "timeout" if (i, h) in ((0, 8), (3, 20)) else None
+            snaps.append(snap("down", "工作动态", "动态要闻", d, [("http://down.example/1.html", "2026-11-17")],
+                              error=err, hour=h))
+    for n in range(20):
+        snaps.append(snap("edge", "工作动态", "动态要闻", WEEK[n % 7], [("http://edge.example/1.html", "2026-11-17")],
+                          error="timeout" if n == 0 else None, hour=n))
+    for n in range(4):
+        snaps.append(snap("slow", "工作动态", "动态要闻", WEEK[n], [("http://slow.example/1.html", "2026-11-17")],
+                          response_ms=16000 if n == 0 else 400))
+    return snaps
+
+
+@pytest.fixture(scope="module", params=["items_stored", "items_nested"])
+def report(request, es):
+    """The same data under both snapshot mappings: items only stored (read from _source) or nested
+    (aggregated); computed once per mapping, every test reads it."""
+    import uuid
+
+    from index import schema
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ZWGK_INDEX_PREFIX", f"zwgk-test-{uuid.uuid4().hex[:8]}")
+    schema.ensure_indices(es)
+    if request.param == "items_nested":
+        from measures.source import recreate_snapshots_with_nested_items
+
+        recreate_snapshots_with_nested_items(es)
+    docs, snaps = [], []
+    for build in (_fresh_site, _stale_site, _blank_site):
+        d, s = build()
+        docs += d
+        snaps += s
+    snaps += _reachability_sites()
+    index_records(es, docs, snaps)
+    yield freshness_report(es, AS_OF)
+    schema.drop_indices(es)
+    mp.undo()
+
+
+def _rule(report, site, rule):
+    return next(r for r in report.rules[site] if r.rule == rule)
+
+
+def test_weeks():
+    assert last_complete_week(date(2026, 11, 23)).start == date(2026, 11, 16)
+    assert last_complete_week(date(2026, 11, 22)).start == date(2026, 11, 16)  # Sunday: its own week
+    assert week_of(date(2026, 10, 1)).label == "2026-W40"
+    assert minus_months(date(2026, 8, 31), 6) == date(2026, 2, 28)
+
+
+def test_fresh_site_passes_and_dedups_by_url(report):
+    assert report.week.start == date(2026, 11, 16)
+    assert all(r.status in (PASS, NO_DATA) for r in report.rules["fresh"]), report.rules["fresh"]
+    cols = report.columns.set_index(["site_id", "column"])
+    assert cols.loc[("fresh", "工作动态"), "updates_in_week"] == 2  # doc + list item of the same URL count once
+    weekly = _rule(report, "fresh", "weekly_update")
+    assert weekly.value == 2
+    assert {e["url"] for e in weekly.evidence} == {"http://fresh.example/news/1.html", "http://fresh.example/news/2.html"}
+
+
+def test_site_that_went_stale(report):
+    home = _rule(report, "stale", "stale:home")
+    assert home.status == FAIL and home.newly_failing
+    assert home.evidence[0]["url"] == "http://stale.example/a.html" and home.evidence[0]["age_days"] == 17
+    news = _rule(report, "stale", "stale:动态要闻")
+    assert news.status == FAIL and news.value == 3  # 工作动态, 区县动态, and the undated 图片新闻
+    undated = next(e for e in news.evidence if e["column"] == "图片新闻")
+    assert undated["note"] == "no dated item"
+    notices = _rule(report, "stale", "stale:通知公告")
+    assert notices.status == FAIL and notices.value == 2 and not notices.newly_failing  # stale the week before too
+    assert _rule(report, "stale", "stale:政策文件").status == PASS
+    assert _rule(report, "stale", "stale_columns").status == FAIL and _rule(report, "stale", "stale_columns").value == 6
+    assert _rule(report, "stale", "weekly_update").status == FAIL
+    assert ("stale", "stale:home") in {(s, r.rule) for s, r in report.newly_failing()}
+    cols = report.columns.set_index(["site_id", "column"])
+    assert cols.loc[("stale", "图片新闻"), "updates_in_week"] == 0
+
+
+def test_blank_columns(report):
+    blank = _rule(report, "blank", "blank_columns")
+    assert blank.status == FAIL and blank.value == 5
+    assert {e["column"] for e in blank.evidence} == {f"空栏目{i}" for i in range(5)}
+    assert _rule(report, "fresh", "blank_columns").value == 0
+    assert _rule(report, "blank", "weekly_update").status == PASS
+
+
+def test_unreachable_share(report):
+    down = _rule(report, "down", "unreachable")
+    assert down.status == FAIL and down.value == pytest.approx(2 / 14, abs=1e-4)
+    assert all(e["note"] == "timeout" for e in down.evidence) and len(down.evidence) == 2
+    assert _rule(report, "edge", "unreachable").status == PASS  # exactly 5 % is not over the threshold
+    slow = _rule(report, "slow", "unreachable")
+    assert slow.status == FAIL and slow.value == pytest.approx(0.25)  # a 16 s response is a 15 s timeout
+
+
+def test_json_lists_every_site_with_rules_and_evidence(report):
+    data = json.loads(report.to_json())
+    sites = {s["site_id"]: s for s in data["sites"]}
+    assert set(sites) == {"fresh", "stale", "blank", "down", "edge", "slow"}
+    assert sites["stale"]["status"] == FAIL and sites["fresh"]["status"] == PASS
+    rules = {r["rule"]: r for r in sites["stale"]["rules"]}
+    assert {"weekly_update", "stale:home", "stale:动态要闻", "stale:通知公告", "stale:政策文件", "stale_columns",
+            "blank_columns", "unreachable"} <= set(rules)
+    assert rules["stale:home"]["evidence"][0]["url"].startswith("http://stale.example/")
+    assert report.table.loc[report.table.site_id == "stale", "n_stale_columns"].item() == 6
+    assert report.table.loc[report.table.site_id == "stale", "stale_columns"].item() == FAIL
+
+
+def test_thresholds_come_from_configuration(es, es_prefix, tmp_path):
+    """Loosen the news rule to 30 days in a rules file: the stale site's news columns pass."""
+    import yaml
+
+    from measures.rules import load_rules
+
+    conf = load_rules()
+    conf = json.loads(json.dumps(conf))
+    conf["freshness"]["stale"]["动态要闻"] = {"days": 30}
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(conf, allow_unicode=True), encoding="utf-8")
+    docs, snaps = _stale_site()
+    index_records(es, docs, snaps)
+    rep = freshness_report(es, AS_OF, rules_path=str(path))
+    news = _rule(rep, "stale", "stale:动态要闻")
+    assert news.value == 1  # only the undated column is still stale
