@@ -1,5 +1,69 @@
-"""Subcommands of this stage (filled in by its issue)."""
+"""`zwgk run` (the pipeline once, in this process) and `zwgk demo` (the whole job on the bundled demo web)."""
+
+from __future__ import annotations
+
+import argparse
 
 
 def register(sub) -> None:
-    """Add this stage's subcommands to `zwgk`."""
+    """Add `run` and `demo` to `zwgk`."""
+    run = sub.add_parser(
+        "run",
+        help="run crawl → classify → index → measure once, in this process",
+        description="Run the whole pipeline once in this process: the same step functions the Airflow DAG "
+        "calls, with files in between under $ZWGK_HOME/runs/<run-id>/. Progress goes to stderr.",
+    )
+    run.add_argument("--sites", help="site registry YAML (default: $ZWGK_SITES or crawlers/sites/beijing.yaml)")
+    run.add_argument("--site", action="append", dest="site_ids", metavar="ID", help="only this site id (repeatable)")
+    run.add_argument("--base-url", help="fetch every site from this base URL (e.g. a local demo web)")
+    run.add_argument("--as-of", help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
+    run.add_argument("--run-id", help="resume this run: finished steps are not redone (default: a new run)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="the whole job on the bundled demo sites: ES, demo web, Airflow pipeline DAG, reports, dashboard",
+        description="Start Elasticsearch (unless ES_URL is set) and the bundled demo agency web, prepare the "
+        "model, run the pipeline DAG with Airflow (dag.test, SQLite metadata DB under $ZWGK_HOME/airflow), "
+        "print the weekly freshness report and the weekly alert, then start the dashboard and serve until "
+        "Ctrl-C. A second run only fetches what changed.",
+    )
+    demo.add_argument("--no-serve", action="store_true", help="exit after printing (CI and tests)")
+    demo.add_argument("--as-of", help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
+    demo.add_argument("--demo-port", type=int, default=None, help="port of the demo web (default 8631; fixed so "
+                      "document URLs stay the same between runs)")
+    demo.add_argument("--port", type=int, default=None, help="dashboard port (default $ZWGK_DASHBOARD_PORT or 8000)")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _quiet_libraries(args: argparse.Namespace) -> None:
+    """One line per Elasticsearch request is noise on a progress display (kept with -v)."""
+    import logging
+
+    if not getattr(args, "verbose", False):
+        for name in ("elastic_transport", "elasticsearch", "httpx", "urllib3"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline import runner
+
+    _quiet_libraries(args)
+    summary = runner.run_pipeline(
+        sites_path=args.sites, site_ids=args.site_ids, base_url=args.base_url, as_of=args.as_of, run_id=args.run_id
+    )
+    runner.print_summary(summary)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipeline import demo
+
+    _quiet_libraries(args)
+    return demo.run_demo(
+        serve=not args.no_serve,
+        as_of=args.as_of,
+        demo_port=args.demo_port,
+        dashboard_port=args.port,
+        verbose=bool(getattr(args, "verbose", False)),
+    )
