@@ -72,7 +72,7 @@ def week_info(as_of: date) -> dict[str, str]:
 # ---------------------------------------------------------------- freshness
 
 SITE_FIELDS = ["site_id", "agency", "columns", "updates_in_week", "last_update", "last_update_url",
-               "stale_columns", "blank_columns", "weekly_update", "failing_rules", "newly_failing"]
+               "n_stale_columns", "n_blank_columns", "weekly_update", "failing_rules", "newly_failing"]
 COLUMN_FIELDS = ["site_id", "agency", "column", "column_type", "list_url", "last_update", "last_update_url",
                  "age_days", "updates_in_week", "stale", "blank"]
 
@@ -81,11 +81,8 @@ def freshness_summary(client: Elasticsearch, as_of: date) -> dict[str, Any]:
     """Sites meeting the weekly update rule, failing sites, stale columns (from the freshness report)."""
     report = reports.freshness(client, as_of)
     sites = records(report.sites, SITE_FIELDS)
-    # counted here: the report's site table reuses the rule name "stale_columns" for that rule's status
-    stale = report.stale_columns()
-    per_site = stale.groupby("site_id").size().to_dict() if len(stale) else {}
-    for s in sites:
-        s["stale_columns"] = int(per_site.get(s["site_id"], 0))
+    for s in sites:  # the report names the counts n_*; the page shows them under the column names
+        s["stale_columns"], s["blank_columns"] = s.pop("n_stale_columns"), s.pop("n_blank_columns")
     stale_sites = [s for s in sites if s["weekly_update"] != "pass"]
     stale_columns = records(report.stale_columns(), COLUMN_FIELDS)
     stale_columns.sort(key=lambda r: -(r["age_days"] if r["age_days"] is not None else 10**6))
