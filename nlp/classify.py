@@ -1,0 +1,172 @@
+"""Fill each document's nlp fields: topics, kind, agencies, sentiment (news), interprets (interpretations).
+
+`load_classifier()` gives one Classifier per process (model loaded once); `Classifier.classify(docs)`
+works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify`: a bad line is
+logged with its line number and written to an errors file, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.agencies import document_agencies
+from nlp.kind import classify_kind
+from nlp.links import policy_reference, resolve_references
+from nlp.sentiment import sentiment_score
+from nlp.topics import TopicScorer, doc_text, load_labelled
+from zwgk.document import Document
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+
+
+def embed_max_tokens() -> int:
+    """Tokens the encoder reads per document (title + lead); env ZWGK_EMBED_MAX_TOKENS, default 64."""
+    return int(os.environ.get("ZWGK_EMBED_MAX_TOKENS") or 64)
+
+
+def embed_quantize() -> bool:
+    """int8 Linear layers (env ZWGK_QUANTIZE=1): ~2.5x faster, but torch's dynamic quantisation scales
+    activations per batch, so a document's vector then depends on its batch neighbours; off by default."""
+    return os.environ.get("ZWGK_QUANTIZE", "0") == "1"
+
+
+class Classifier:
+    """Plan topics + kind + agencies + tone + policy links for documents."""
+
+    def __init__(self, plan=None, registry=None, embedder=None, labelled: list[dict] | None = None):
+        from nlp.embed import load_embedder
+        from zwgk.agencies import load_registry
+        from zwgk.plan import load_plan
+
+        self.plan = plan or load_plan()
+        self.registry = registry or load_registry()
+        self.embedder = embedder or load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
+        self.topics = TopicScorer(self.plan, self.embedder, load_labelled() if labelled is None else labelled)
+        self._lock = threading.Lock()
+
+    def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
+        """Fill the nlp fields in place and return the same documents."""
+        for start in range(0, len(docs), batch_size):
+            self._classify_batch(docs[start : start + batch_size])
+        resolve_references(docs)
+        return docs
+
+    def _classify_batch(self, docs: list[Document]) -> None:
+        if not docs:
+            return
+        for doc in docs:
+            doc.kind = classify_kind(doc)
+            doc.agencies = document_agencies(doc, self.registry)
+        texts = [doc_text(d.title, d.body) for d in docs]
+        with self._lock:
+            embs = self.topics.embed_docs(texts)
+        probs = self.topics.probabilities(texts, embs, [d.kind for d in docs], [d.agencies for d in docs])
+        for doc, text, topics in zip(docs, texts, self.topics.decide(probs, texts), strict=True):
+            doc.topics = topics
+            doc.sentiment = sentiment_score(text) if _is_news(doc) else None
+            doc.interprets = policy_reference(doc) if doc.kind == "interpretation" else None
+
+
+def _is_news(doc: Document) -> bool:
+    return doc.source_type == "news" or doc.kind == "news"
+
+
+def classifier_version() -> str:
+    """Identity of what classification would produce (model, converter, head, settings, labels, plan,
+    rule modules), without loading the model: a cache key for callers that skip re-classifying."""
+    import hashlib
+
+    from nlp import model, topics
+    from zwgk import settings
+
+    h = hashlib.sha1()
+    for part in (model.model_name(), model.FORMAT_VERSION, topics.HEAD_VERSION, embed_max_tokens(),
+                 embed_quantize()):
+        h.update(f"{part}|".encode())
+    here = Path(__file__).parent
+    for path in (topics.DEVSET, settings.plan_path(), settings.agencies_path(),
+                 *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "agencies", "topics"))):
+        if path.exists():
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+_classifier: Classifier | None = None
+_classifier_lock = threading.Lock()
+
+
+def load_classifier() -> Classifier:
+    """The process-wide Classifier (loaded on first use)."""
+    global _classifier
+    with _classifier_lock:
+        if _classifier is None:
+            _classifier = Classifier()
+        return _classifier
+
+
+@dataclass
+class FileReport:
+    read: int = 0
+    written: int = 0
+    errors: int = 0
+    errors_path: Path | None = None
+
+
+def classify_file(in_path: Path, out_path: Path, batch_size: int = 256, progress: bool = True) -> FileReport:
+    """Classify a JSON-lines file of Document dicts; bad lines go to <out>.errors.jsonl with line numbers."""
+    from tqdm import tqdm
+
+    in_path, out_path = Path(in_path), Path(out_path)
+    errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
+    report = FileReport(errors_path=errors_path)
+    classifier = load_classifier()
+    total = sum(1 for _ in in_path.open(encoding="utf-8", errors="replace"))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        in_path.open(encoding="utf-8", errors="replace") as src,
+        out_path.open("w", encoding="utf-8") as out,
+        errors_path.open("w", encoding="utf-8") as err,
+        tqdm(total=total, unit="doc", desc="classify", disable=not progress) as bar,
+    ):
+        batch: list[Document] = []
+
+        def flush() -> None:
+            classifier.classify(batch)
+            for doc in batch:
+                out.write(doc.to_json() + "\n")
+            report.written += len(batch)
+            bar.update(len(batch))
+            batch.clear()
+
+        for line_no, line in enumerate(src, 1):
+            if not line.strip():
+                bar.update(1)
+                continue
+            report.read += 1
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("line is not a JSON object")
+                batch.append(Document.from_dict(data))
+            except (ValueError, TypeError) as exc:
+                report.errors += 1
+                log.warning("%s:%d: skipped (%s)", in_path, line_no, exc)
+                err.write(json.dumps({"line": line_no, "error": str(exc), "raw": line.rstrip("\n")},
+                                     ensure_ascii=False) + "\n")
+                bar.update(1)
+                continue
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+    if not report.errors:
+        errors_path.unlink(missing_ok=True)
+        report.errors_path = None
+    return report

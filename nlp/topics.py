@@ -1,0 +1,394 @@
+"""Hybrid topic scorer: which plan topics a document is about (multi-label, possibly none).
+
+Evidence per (document, leaf topic):
+- embedding similarity of the document (title + first 256 chars of normalised body) to the topic's own
+  text, whole and sentence by sentence (topic embeddings computed once, cached on disk by plan + model);
+- keyword evidence: TF-IDF cosine over jieba tokens (plan and document both normalised to simplified);
+- kind signal: how strongly the topic's own text names the document's kind (解读 → 5.1.1,
+  新闻发布会 → 5.1.2, 处罚 → 1.2.x), derived from the plan text, not listed by hand;
+- nearest centroid of labelled documents per topic, when labelled data exist;
+- share of the document's (idf-weighted) words that the topic's text contains;
+- the agencies concerned (source + mentioned) among those the plan binds to the topic, weighted by how
+  few topics name that agency.
+Each feature also enters relative to its best topic. A logistic-regression head over these generic features
+(topic-agnostic weights, so it carries over to another year's plan) turns them into a probability; the
+decision threshold is calibrated on the labelled dev split. Without labelled data a fixed blend is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zwgk import settings
+from zwgk.document import TopicScore
+from zwgk.text import normalize, segment
+
+log = logging.getLogger(__name__)
+
+DOC_BODY_CHARS = 256
+MAX_TOPICS = 3
+MIN_CHARS = 12  # a page with less text than this (网站地图, 联系我们) is about no topic
+HEAD_VERSION = 5  # part of the head cache key: bump when features or fitting change
+DEVSET = Path(__file__).parent / "data" / "devset.jsonl"
+_CLAUSE = re.compile(r"[(（][^()（）]*(牵头|落实|负责)[^()（）]*[)）]")
+_SENTENCE = re.compile(r"[。;；\n]")
+KIND_CUES = {
+    "interpretation": ("解读",),
+    "press_conference": ("新闻发布会", "发布会"),
+    "penalty_notice": ("处罚",),
+}
+_STOP = set("的 和 与 及 等 在 对 了 是 为 将 并 由 按 各 个 中 上 下 好 做好 进一步 工作 推进 加强 开展 做 相关 有关 以及 或 其 之 于 向".split())
+FEATURES = (
+    "emb_full", "emb_sent", "emb_full_rel", "emb_sent_rel", "kw", "kw_rel", "kind", "cent", "cent_rel",
+    "cover", "cover_rel", "agency",
+)
+
+
+def doc_text(title: str, body: str) -> str:
+    """What the scorer reads of a document: title + the first 256 characters of the normalised body."""
+    return f"{normalize(title)} {normalize(body)[:DOC_BODY_CHARS]}".strip()
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in segment(text) if t not in _STOP and (len(t) > 1 or t.isalnum()) and not t.isdigit()]
+
+
+@dataclass
+class TopicTexts:
+    """The leaf topics of a plan and the text each is compared with (normalised, agency clauses removed)."""
+
+    ids: list[str]
+    texts: list[str]
+    sentences: list[list[str]]
+    digest: str
+
+    @classmethod
+    def from_plan(cls, plan) -> TopicTexts:
+        ids, texts, sentences = [], [], []
+        for topic in plan.leaves():
+            own = topic.own_text or topic.text
+            text = _CLAUSE.sub("", normalize(f"{topic.title}。{own}" if topic.title not in own else own))
+            ids.append(topic.id)
+            texts.append(text)
+            sentences.append([s.strip() for s in _SENTENCE.split(text) if len(s.strip()) >= 6] or [text])
+        digest = hashlib.sha1(json.dumps([ids, texts], ensure_ascii=False).encode()).hexdigest()[:16]
+        return cls(ids, texts, sentences, digest)
+
+
+class KeywordScorer:
+    """TF-IDF over jieba tokens of each topic's text; cosine to a document's tokens."""
+
+    def __init__(self, topic_texts: list[str]):
+        docs = [Counter(tokens(t)) for t in topic_texts]
+        df = Counter(tok for d in docs for tok in d)
+        n = len(docs)
+        self.idf = {tok: math.log((1 + n) / (1 + c)) + 1.0 for tok, c in df.items()}
+        self.vocab = {tok: i for i, tok in enumerate(sorted(df))}
+        self.matrix = np.zeros((n, len(self.vocab)), dtype=np.float32)
+        for row, d in enumerate(docs):
+            for tok, c in d.items():
+                self.matrix[row, self.vocab[tok]] = (1 + math.log(c)) * self.idf[tok]
+        self.matrix /= np.linalg.norm(self.matrix, axis=1, keepdims=True) + 1e-9
+        self.idf_by_col = {j: self.idf[tok] for tok, j in self.vocab.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+
+    def vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(len(self.vocab), dtype=np.float32)
+        for tok, c in Counter(tokens(text)).items():
+            j = self.vocab.get(tok)
+            if j is not None:
+                vec[j] = (1 + math.log(c)) * self.idf[tok]
+        return vec / (np.linalg.norm(vec) + 1e-9)
+
+    def coverage(self, texts: list[str]) -> np.ndarray:
+        """Share of a document's plan-vocabulary weight (idf) that each topic's text contains: high when
+        all of a short document's key terms occur in one topic, whatever that topic's length."""
+        present = self.matrix > 0
+        out = np.zeros((len(texts), self.matrix.shape[0]), dtype=np.float32)
+        for i, text in enumerate(texts):
+            toks = set(tokens(text))
+            cols = [self.vocab[t] for t in toks if t in self.vocab]
+            if not cols:
+                continue
+            weights = np.array([self.idf_by_col[c] for c in cols], dtype=np.float32)
+            unseen = (len(toks) - len(cols)) * self.max_idf  # words the plan never uses weigh the most
+            out[i] = present[:, cols].astype(np.float32) @ weights / (weights.sum() + unseen)
+        return out
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.matrix.shape[0]), dtype=np.float32)
+        return np.stack([self.vector(t) for t in texts]) @ self.matrix.T
+
+
+def kind_affinity(topic_texts: list[str]) -> dict[str, np.ndarray]:
+    """Per kind, how much each topic's text names that kind (cue count / the most any topic has)."""
+    out = {}
+    for kind, cues in KIND_CUES.items():
+        counts = np.array([sum(t.count(c) for c in cues) for t in topic_texts], dtype=np.float32)
+        out[kind] = counts / counts.max() if counts.max() > 0 else counts
+    return out
+
+
+def topic_agency_weights(plan, ids: list[str]) -> list[dict[str, float]]:
+    """Per topic, the agencies the plan binds to it, weighted by specificity (1 / topics naming them)."""
+    named = [set(plan.get(t).lead_agencies) | set(plan.get(t).responsible_agencies) for t in ids]
+    counts = Counter(a for group in named for a in group)
+    return [{a: 1.0 / counts[a] for a in group} for group in named]
+
+
+def _cache_dir() -> Path:
+    path = settings.home() / "cache" / "nlp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _rel(x: np.ndarray) -> np.ndarray:
+    return x - x.max(axis=1, keepdims=True)
+
+
+class TopicScorer:
+    """Scores documents against the leaf topics of one plan with one embedder."""
+
+    def __init__(self, plan, embedder, labelled: list[dict] | None = None):
+        self.topics = TopicTexts.from_plan(plan)
+        self.embedder = embedder
+        self.keywords = KeywordScorer(self.topics.texts)
+        self.affinity = kind_affinity(self.topics.texts)
+        self.agency_weight = topic_agency_weights(plan, self.topics.ids)
+        self.index = {tid: i for i, tid in enumerate(self.topics.ids)}
+        self._load_topic_embeddings()
+        self.centroids = np.zeros((len(self.topics.ids), embedder.dim), dtype=np.float32)
+        self.has_centroid = np.zeros(len(self.topics.ids), dtype=bool)
+        self.weights: np.ndarray | None = None
+        self.top_threshold = 0.5  # the best topic is kept from here (below: off plan)
+        self.threshold = 0.5  # further topics (multi-label) from here
+        if labelled:
+            self._fit_cached(labelled)
+
+    # ---- topic embeddings, cached by plan + model --------------------------------------------------
+    def _model_key(self) -> str:
+        e = self.embedder
+        return f"{e.name}|{e.max_length}|{getattr(e, 'quantized', False)}"
+
+    def _load_topic_embeddings(self) -> None:
+        key = hashlib.sha1(f"{self.topics.digest}|{self._model_key()}".encode()).hexdigest()[:16]
+        path = _cache_dir() / f"topic-embeddings-{key}.npz"
+        sentences = [s for group in self.topics.sentences for s in group]
+        owners = np.array([i for i, group in enumerate(self.topics.sentences) for _ in group])
+        if path.exists():
+            data = np.load(path)
+            self.topic_full, self.sent_emb = data["full"], data["sent"]
+        else:
+            self.topic_full = self.embedder.encode(self.topics.texts, kind="query")
+            self.sent_emb = self.embedder.encode(sentences, kind="query")
+            np.savez(path, full=self.topic_full, sent=self.sent_emb)
+        self.sent_owner = owners
+
+    # ---- features ----------------------------------------------------------------------------------
+    def embed_docs(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts, kind="query", batch_size=64)
+
+    def raw_scores(self, texts: list[str], embs: np.ndarray) -> dict[str, np.ndarray]:
+        """Zero-shot similarities: embedding (whole topic, best sentence) and keyword, shape (docs, topics)."""
+        full = embs @ self.topic_full.T
+        sent_all = embs @ self.sent_emb.T
+        sent = np.full_like(full, -1.0)
+        for t in range(len(self.topics.ids)):
+            sent[:, t] = sent_all[:, self.sent_owner == t].max(axis=1)
+        return {"emb_full": full, "emb_sent": sent, "kw": self.keywords.scores(texts),
+                "cover": self.keywords.coverage(texts)}
+
+    def features(self, texts, embs, kinds, agencies=None, centroids=None) -> np.ndarray:
+        raw = self.raw_scores(texts, embs)
+        n, k = raw["emb_full"].shape
+        kind = np.zeros((n, k), dtype=np.float32)
+        for i, name in enumerate(kinds):
+            if name in self.affinity:
+                kind[i] = self.affinity[name]
+        agency = np.zeros((n, k), dtype=np.float32)
+        for i, names in enumerate(agencies or []):
+            for t, weights in enumerate(self.agency_weight):
+                agency[i, t] = max((weights.get(a, 0.0) for a in names), default=0.0)
+        cent = embs @ self.centroids.T if centroids is None else centroids
+        cent = np.where(self.has_centroid[None, :], cent, 0.0)
+        cols = [
+            raw["emb_full"], raw["emb_sent"], _rel(raw["emb_full"]), _rel(raw["emb_sent"]),
+            raw["kw"], _rel(raw["kw"]), kind, cent, _rel(cent), raw["cover"], _rel(raw["cover"]), agency,
+        ]
+        return np.stack(cols, axis=-1).astype(np.float32)  # (docs, topics, features)
+
+    # ---- head --------------------------------------------------------------------------------------
+    def _fit_cached(self, labelled: list[dict]) -> None:
+        """Fit once per (plan, model, labels); later processes load the head from the cache."""
+        labels_key = json.dumps([[it.get("title"), it.get("body"), it.get("topics")] for it in labelled],
+                                ensure_ascii=False)
+        key = hashlib.sha1(f"{HEAD_VERSION}|{self.topics.digest}|{self._model_key()}|{labels_key}".encode()).hexdigest()[:16]
+        path = _cache_dir() / f"topic-head-{key}.npz"
+        try:
+            data = np.load(path)
+            self.weights, self.mean, self.std = data["weights"], data["mean"], data["std"]
+            self.threshold = float(data["threshold"])
+            self.top_threshold = float(data["top_threshold"])
+            self.centroids, self.has_centroid = data["centroids"], data["has_centroid"]
+            return
+        except (OSError, KeyError, ValueError):
+            pass  # no cache yet (or an unreadable one): fit and write it
+        self.fit(labelled)
+        if self.weights is not None:
+            np.savez(path, weights=self.weights, mean=self.mean, std=self.std, threshold=self.threshold,
+                     top_threshold=self.top_threshold,
+                     centroids=self.centroids, has_centroid=self.has_centroid)
+
+    def fit(self, labelled: list[dict]) -> None:
+        """Fit centroids, the logistic head and the threshold on labelled documents (dicts with topics)."""
+        from nlp.kind import classify_kind
+
+        rows = []
+        for item in labelled:
+            topics = [t for t in item.get("topics") or [] if t in self.index]
+            if topics or item.get("topics") == []:
+                rows.append((item, topics))
+        if len(rows) < 20:
+            log.info("only %d labelled documents: topic head not trained", len(rows))
+            return
+        texts = [doc_text(it.get("title", ""), it.get("body", "")) for it, _ in rows]
+        from nlp.agencies import document_agencies
+
+        docs = [item_document(it) for it, _ in rows]
+        kinds = [classify_kind(d) for d in docs]
+        agencies = [document_agencies(d) for d in docs]
+        embs = self.embed_docs(texts)
+        y = np.zeros((len(rows), len(self.topics.ids)), dtype=np.float32)
+        for i, (_, topics) in enumerate(rows):
+            for t in topics:
+                y[i, self.index[t]] = 1.0
+        sums = y.T @ embs  # (topics, dim)
+        counts = y.sum(axis=0)
+        self.has_centroid = counts >= 1
+        self.centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+        # leave-one-out centroids for the training documents themselves (no peeking at their own label)
+        loo = np.zeros_like(y)
+        for i in range(len(rows)):
+            own = sums - y[i][:, None] * embs[i][None, :]
+            norms = np.linalg.norm(own, axis=1)
+            sims = (own @ embs[i]) / np.maximum(norms, 1e-9)
+            loo[i] = np.where((counts - y[i]) >= 1, sims, 0.0)
+        has = self.has_centroid
+        self.has_centroid = np.ones_like(has)  # loo already zeroes topics without other examples
+        X = self.features(texts, embs, kinds, agencies, centroids=loo)
+        self.has_centroid = has
+        self.weights, self.mean, self.std = _fit_logistic(X.reshape(-1, X.shape[-1]), y.reshape(-1))
+        probs = self._cross_validated(X, y)
+        self.top_threshold = _best_top_threshold(probs, y)
+        self.threshold = _best_threshold(probs, y, self.top_threshold)
+        log.info("topic head trained on %d documents, thresholds top %.2f / more %.2f",
+                 len(rows), self.top_threshold, self.threshold)
+
+    def _cross_validated(self, X: np.ndarray, y: np.ndarray, folds: int = 5) -> np.ndarray:
+        """Out-of-fold probabilities, so thresholds are calibrated on documents the head did not see."""
+        probs = np.zeros(y.shape, dtype=np.float32)
+        fold_of = np.arange(len(y)) % folds
+        for f in range(folds):
+            train, test = fold_of != f, fold_of == f
+            w, mean, std = _fit_logistic(X[train].reshape(-1, X.shape[-1]), y[train].reshape(-1))
+            Z = (X[test] - mean) / std
+            probs[test] = 1 / (1 + np.exp(-(Z @ w[:-1] + w[-1])))
+        return probs
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        if self.weights is None:  # no labels: a fixed blend of the zero-shot evidence
+            z = 12 * X[..., 1] + 6 * X[..., 4] + 8 * X[..., 3] + 4 * X[..., 5] + 2 * X[..., 6] - 12.0
+            return 1 / (1 + np.exp(-z))
+        Z = (X - self.mean) / self.std
+        return 1 / (1 + np.exp(-(Z @ self.weights[:-1] + self.weights[-1])))
+
+    def probabilities(self, texts: list[str], embs: np.ndarray, kinds: list[str | None],
+                      agencies: list[list[str]] | None = None) -> np.ndarray:
+        return self._predict(self.features(texts, embs, kinds, agencies))
+
+    def decide(self, probs: np.ndarray, texts: list[str] | None = None) -> list[list[TopicScore]]:
+        """The best topic if it clears the off-plan threshold, then others above the multi-label threshold
+        (best first, at most MAX_TOPICS; may be empty)."""
+        out = []
+        for i, row in enumerate(probs):
+            order = np.argsort(-row)[:MAX_TOPICS]
+            if row[order[0]] < self.top_threshold or (texts is not None and len(texts[i]) < MIN_CHARS):
+                out.append([])
+                continue
+            keep = [order[0]] + [j for j in order[1:] if row[j] >= self.threshold]
+            out.append([TopicScore(self.topics.ids[j], round(float(row[j]), 4)) for j in keep])
+        return out
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 600):
+    """Class-balanced L2 logistic regression by gradient descent (numpy; a few thousand rows)."""
+    mean, std = X.mean(axis=0), X.std(axis=0) + 1e-6
+    Z = np.hstack([(X - mean) / std, np.ones((len(X), 1), dtype=np.float32)])
+    pos = max(y.sum(), 1.0)
+    sample_w = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(len(y) - pos, 1.0)))
+    w = np.zeros(Z.shape[1], dtype=np.float64)
+    lr = 0.5
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(Z @ w)))
+        grad = Z.T @ ((p - y) * sample_w) / len(y) + l2 * np.r_[w[:-1], 0.0]
+        w -= lr * grad
+    return w.astype(np.float32), mean, std
+
+
+def _best_top_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+    """Threshold on the best topic's probability: keep it (on plan) or abstain (off plan), chosen to
+    maximise correct decisions on the labelled set; the middle of the best plateau."""
+    best_p = probs.max(axis=1)
+    correct_top = y[np.arange(len(y)), probs.argmax(axis=1)] > 0
+    on_plan = y.sum(axis=1) > 0
+    grid = np.arange(0.05, 0.96, 0.01)
+    scores = np.array([((best_p >= t) & on_plan & correct_top).sum() + ((best_p < t) & ~on_plan).sum()
+                       for t in grid])
+    plateau = grid[scores == scores.max()]
+    return float(np.median(plateau))
+
+
+def _best_threshold(probs: np.ndarray, y: np.ndarray, top_threshold: float) -> float:
+    """Threshold for second and third topics maximising micro-F1 of the multi-label decisions."""
+    best, best_f1 = 0.5, -1.0
+    ranks = np.argsort(-probs, axis=1)[:, :MAX_TOPICS]
+    first = np.zeros_like(probs, dtype=bool)
+    np.put_along_axis(first, ranks[:, :1], True, axis=1)
+    others = np.zeros_like(probs, dtype=bool)
+    np.put_along_axis(others, ranks[:, 1:], True, axis=1)
+    keep_first = first & (probs.max(axis=1, keepdims=True) >= top_threshold)
+    for thr in np.arange(0.3, 0.99, 0.01):
+        pred = keep_first | (others & (probs >= thr) & keep_first.any(axis=1, keepdims=True))
+        tp = float((pred & (y > 0)).sum())
+        f1 = 2 * tp / max(pred.sum() + (y > 0).sum(), 1)
+        if f1 > best_f1:
+            best, best_f1 = float(thr), f1
+    return best
+
+
+def item_document(item: dict):
+    """A Document from a labelled item, without its gold labels (topics, kind)."""
+    from zwgk.document import Document
+
+    data = {k: v for k, v in item.items() if k not in ("topics", "kind", "agencies", "interprets", "sentiment")}
+    data.setdefault("url", f"https://labelled.invalid/{item.get('id', '')}")
+    return Document.from_dict(data)
+
+
+def load_labelled(path: Path | None = None, split: str = "dev") -> list[dict]:
+    """Labelled documents for the head: the bundled dev split (never the held-out one) or a given file."""
+    path = path or DEVSET
+    if not path.exists():
+        return []
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [it for it in items if split is None or it.get("split", "dev") == split]
