@@ -2,7 +2,9 @@
 Elasticsearch node (ES_URL, started by `make test`) and one loaded model per session."""
 
 pytest_plugins = [
+    "tests.fixtures.airflow",  # first: sets AIRFLOW_HOME before anything imports Airflow
     "tests.fixtures.es",
     "tests.fixtures.demo_web",
     "tests.fixtures.model",
+    "tests.fixtures.alert_sinks",
 ]

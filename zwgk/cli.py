@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # the ES transport logs one INFO line per request
+        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,0 +1,424 @@
+"""The pipeline's steps as plain functions with files in between, so each step is idempotent and restartable.
+
+The DAGs, `zwgk run` and `zwgk demo` all call these. A run works in settings.home()/runs/<run_id>/:
+
+    crawl/documents.jsonl, crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
+    classified.jsonl                               ← classify_step (nlp fields filled)
+    index.json                                     ← index_step (what was indexed, dead letters)
+
+A step whose output is complete (written atomically, marked done) returns it without redoing the work,
+so an Airflow retry or a second `zwgk run --run-id X` picks up where the first stopped. Every return
+value is a plain JSON-able dict (Airflow passes it on as an XCom).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from zwgk import settings
+from zwgk.document import Document
+
+log = logging.getLogger(__name__)
+
+NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")
+
+
+class StepError(RuntimeError):
+    """A step could not finish; the message says what to do (Airflow retries the task)."""
+
+
+class IndexingIncomplete(StepError):
+    """Some documents or snapshots were not indexed; they are in the dead-letter file."""
+
+
+# --- run directories ------------------------------------------------------------------------------
+
+
+def runs_dir() -> Path:
+    return settings.home() / "runs"
+
+
+def run_dir(run_id: str) -> Path:
+    """settings.home()/runs/<run_id>/ with the run id made safe as a folder name."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
+    path = runs_dir() / safe
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def new_run_id(prefix: str = "cli") -> str:
+    return f"{prefix}__{datetime.now().strftime('%Y%m%dT%H%M%S%f')}"
+
+
+def _done_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".done")
+
+
+def _is_done(path: Path, stamp: str = "") -> bool:
+    marker = _done_marker(path)
+    return path.exists() and marker.exists() and marker.read_text() == stamp
+
+
+def _mark_done(path: Path, stamp: str = "") -> None:
+    _done_marker(path).write_text(stamp)
+
+
+def _write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    os.replace(tmp, path)
+    return n
+
+
+def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON-lines file; a broken line is logged and skipped, never fatal."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError as exc:
+                log.warning("%s:%d: skipped a broken line (%s)", path, lineno, exc)
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass / Path / date as JSON-able data for XComs."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def parse_as_of(value: str | date | None) -> date:
+    """A date from 'YYYY-MM-DD' / a date / None (today in Asia/Shanghai)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if value:
+        return date.fromisoformat(str(value)[:10])
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(settings.TIMEZONE)).date()
+
+
+# --- crawl ----------------------------------------------------------------------------------------
+
+
+def crawl_state_dir() -> Path:
+    """Incremental crawl state shared by every run (what was already fetched, ETags, list fingerprints).
+
+    One per index prefix: the state says what the index already holds, so a fresh prefix crawls in full.
+    """
+    return settings.home() / "crawl-state" / settings.index_prefix()
+
+
+def crawl_step(
+    run_dir: str | Path,
+    sites_path: str | Path,
+    site_ids: list[str] | None = None,
+    base_url: str | None = None,
+    scrapy_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Crawl the sites into <run_dir>/crawl/ (documents.jsonl, snapshots.jsonl); done once per run.
+
+    scrapy_settings override crawlers/settings.py (e.g. {"DOWNLOAD_TIMEOUT": 5}).
+    """
+    from crawlers.run import crawl
+
+    run = Path(run_dir)
+    out = run / "crawl"
+    out.mkdir(parents=True, exist_ok=True)
+    summary_path = out / "summary.json"
+    if _is_done(summary_path):
+        return json.loads(summary_path.read_text())
+    kept = _keep_partial_output(out)
+    result = crawl(sites_path, site_ids=site_ids or None, out_dir=out, state_dir=crawl_state_dir(), base_url=base_url,
+                   settings=scrapy_settings)
+    _merge_partial_output(kept, Path(result.documents_path), Path(result.snapshots_path))
+    if result.returncode != 0:
+        raise StepError(f"the crawl exited with status {result.returncode}; see {result.log_path}")
+    summary = {
+        "documents": str(result.documents_path),
+        "snapshots": str(result.snapshots_path),
+        "document_count": _count_lines(Path(result.documents_path)),
+        "snapshot_count": _count_lines(Path(result.snapshots_path)),
+        "requests": result.requests,
+        "not_modified": result.not_modified,
+        "errors": result.errors,
+        "log": str(result.log_path) if result.log_path else None,
+    }
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    _mark_done(summary_path)
+    log.info("crawl: %d documents, %d column snapshots, %d requests (%d not modified), %d errors",
+             summary["document_count"], summary["snapshot_count"], summary["requests"], summary["not_modified"],
+             summary["errors"])
+    return summary
+
+
+def _keep_partial_output(out: Path) -> list[Path]:
+    """Set aside what an interrupted attempt wrote: the incremental state already counts those pages as
+    seen, so the retry will not fetch them again and they must not be lost when crawl() starts its files anew."""
+    kept = []
+    for name in ("documents.jsonl", "snapshots.jsonl"):
+        path = out / name
+        if path.exists() and path.stat().st_size:
+            n = len(list(out.glob(f"partial-*-{name}")))
+            target = out / f"partial-{n}-{name}"
+            os.replace(path, target)
+            kept.append(target)
+    return kept
+
+
+def _merge_partial_output(kept: list[Path], documents: Path, snapshots: Path) -> None:
+    """Append an earlier attempt's records the new attempt did not produce again (documents by URL)."""
+    if not kept:
+        return
+    seen = {row.get("url") for row in read_jsonl(documents)}
+    for part in kept:
+        target = documents if part.name.endswith("-documents.jsonl") else snapshots
+        with target.open("a", encoding="utf-8") as fh:
+            for row in read_jsonl(part):
+                if target is snapshots or row.get("url") not in seen:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    seen.add(row.get("url"))
+        part.unlink()
+
+
+# --- classify -------------------------------------------------------------------------------------
+
+
+def classifier_version() -> str:
+    """Model + plan identity: a document classified under the same version is not classified again."""
+    from nlp import model
+
+    h = hashlib.sha1()
+    h.update(model.model_name().encode())
+    h.update(str(getattr(model, "FORMAT_VERSION", "")).encode())
+    h.update(settings.plan_path().read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _content_key(doc: Document) -> str:
+    """Doc id + content hash: an edited page is classified again."""
+    h = hashlib.sha1(f"{doc.title}\n{doc.body}\n{doc.column}".encode())
+    return f"{doc.id}:{h.hexdigest()[:16]}"
+
+
+def classify_cache_path(version: str) -> Path:
+    path = settings.home() / "classify-cache" / f"{version}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]:
+    """Classify the crawled documents into out_path, reusing earlier results of the same model+plan version."""
+    docs_path, out_path = Path(docs_path), Path(out_path)
+    version = classifier_version()
+    if _is_done(out_path, version):
+        return {"documents": str(out_path), "classified": 0, "reused": None, "version": version, "skipped": True}
+
+    cache_path = classify_cache_path(version)
+    cache = {row["key"]: row["nlp"] for row in read_jsonl(cache_path) if "key" in row}
+    rows: list[dict[str, Any] | Document] = []  # a record that does not parse passes through: index dead-letters it
+    for row in read_jsonl(docs_path):
+        try:
+            rows.append(Document.from_dict(row))
+        except (TypeError, ValueError) as exc:
+            log.warning("%s: a document that does not parse goes on unclassified (%s)", docs_path, exc)
+            rows.append(row)
+    docs = [d for d in rows if isinstance(d, Document)]
+    todo = [d for d in docs if _content_key(d) not in cache]
+    if todo:
+        from nlp.classify import load_classifier
+
+        classifier = load_classifier()
+        # one call: the classifier links interpretations to policies across the whole batch
+        classified = classifier.classify(todo)
+        with cache_path.open("a", encoding="utf-8") as cache_fh:
+            for doc in classified:
+                nlp = {f: _plain(getattr(doc, f)) for f in NLP_FIELDS}
+                cache[_content_key(doc)] = nlp
+                cache_fh.write(json.dumps({"key": _content_key(doc), "nlp": nlp}, ensure_ascii=False) + "\n")
+        log.info("classify: %d documents classified, %d reused", len(todo), len(docs) - len(todo))
+
+    def merged() -> Iterator[dict[str, Any]]:
+        for doc in rows:
+            if not isinstance(doc, Document):
+                yield doc
+                continue
+            row = doc.to_dict()
+            row.update(cache.get(_content_key(doc), {}))
+            yield row
+
+    n = _write_jsonl_atomic(out_path, merged())
+    _mark_done(out_path, version)
+    return {"documents": str(out_path), "classified": len(todo), "reused": n - len(todo), "version": version}
+
+
+# --- index ----------------------------------------------------------------------------------------
+
+
+def _client():
+    from index.client import get_client
+
+    return get_client()
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -> dict[str, Any]:
+    """Upsert documents and column snapshots; raise IndexingIncomplete (after dead-lettering) if any failed.
+
+    Upserts by id make a retry safe: Airflow re-runs the whole step and nothing is duplicated. ES going
+    down mid-step raises index.store.StoreUnavailable (records in the dead letters), so the task retries.
+    """
+    docs_path, snapshots_path = Path(docs_path), Path(snapshots_path)
+    report_path = docs_path.parent / "index.json"
+    if _is_done(report_path):
+        return json.loads(report_path.read_text())
+    from index.schema import ensure_indices
+    from index.store import DeadLetters, index_documents, index_snapshots, load_jsonl
+
+    client = client or _client()
+    ensure_indices(client)
+    reports = {}
+    for kind, path, index_fn in (("documents", docs_path, index_documents), ("snapshots", snapshots_path, index_snapshots)):
+        letters = DeadLetters(kind)  # raises DeadLetterError up front when the directory is not writable
+        try:
+            records = load_jsonl(path, letters) if path.exists() else iter(())
+            reports[kind] = index_fn(client, records, dead_letters=letters, refresh=True, total=_count_lines(path))
+        finally:
+            letters.close()
+    report = {kind: _plain(rep) for kind, rep in reports.items()}
+    report["dead_letters"] = [str(rep.dead_letter_path) for rep in reports.values() if rep.failed]
+    for kind, rep in reports.items():
+        if rep.failed:
+            log.warning("index %s: %s", kind, rep.summary())
+    if report["dead_letters"]:
+        raise IndexingIncomplete(
+            f"{reports['documents'].failed} documents and {reports['snapshots'].failed} snapshots were not indexed "
+            f"(kept in {', '.join(report['dead_letters'])}); the task's retry re-indexes them, or "
+            "`zwgk index --replay FILE`"
+        )
+    report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    _mark_done(report_path)
+    log.info("index: %d documents, %d snapshots", reports["documents"].indexed, reports["snapshots"].indexed)
+    return report
+
+
+# --- measures and alerts --------------------------------------------------------------------------
+
+
+def reports_dir(as_of: date) -> Path:
+    """settings.home()/reports/<index prefix>/<as_of>/: the JSON reports the measure steps write."""
+    path = settings.home() / "reports" / settings.index_prefix() / as_of.isoformat()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_report(report: Any, path: Path) -> str:
+    text = report.to_json() if hasattr(report, "to_json") else json.dumps(_plain(report), ensure_ascii=False)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text if isinstance(text, str) else json.dumps(text, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return str(path)
+
+
+def freshness_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
+    """Weekly website freshness as of a date → reports/<as_of>/freshness.json (overwritten: idempotent)."""
+    from measures.freshness import freshness_report
+
+    day = parse_as_of(as_of)
+    report = freshness_report(client or _client(), day)
+    return {"as_of": day.isoformat(), "freshness": _write_report(report, reports_dir(day) / "freshness.json")}
+
+
+def timeliness_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
+    """Response timeliness as of a date → reports/<as_of>/timeliness.json (overwritten: idempotent)."""
+    from measures.timeliness import timeliness_report
+
+    day = parse_as_of(as_of)
+    report = timeliness_report(client or _client(), day)
+    return {"as_of": day.isoformat(), "timeliness": _write_report(report, reports_dir(day) / "timeliness.json")}
+
+
+def measure_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
+    """Both measures as of a date; the JSON reports land in reports_dir(as_of)."""
+    client = client or _client()
+    return {**freshness_step(as_of, client), **timeliness_step(as_of, client)}
+
+
+def alert_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
+    """The weekly alert for the week of as_of (alerts.weekly is idempotent per week: nothing sent twice)."""
+    from alerts.weekly import run_weekly_alert
+
+    day = parse_as_of(as_of)
+    outcome = run_weekly_alert(client or _client(), day)
+    message = getattr(outcome, "message", None)
+    return {
+        "as_of": day.isoformat(),
+        "outcome": outcome.to_dict() if hasattr(outcome, "to_dict") else _plain(outcome),
+        "text": getattr(message, "text", ""),
+        "sent": list(getattr(outcome, "sent", [])),
+        "failed": list(getattr(outcome, "failed", [])),
+    }
+
+
+def watchlists_step(client=None) -> dict[str, Any]:
+    """Run every saved watchlist query; documents new since its last check are sent as one alert each."""
+    from alerts.watchlists import run_watchlists
+
+    runs = run_watchlists(client or _client())
+    return {
+        "watchlists": [
+            {"name": r.name, "new": len(r.new), "urls": [d.get("url") for d in r.new][:50], "error": r.error,
+             "deliveries": [d.to_dict() for d in r.deliveries]}
+            for r in runs
+        ]
+    }
+
+
+def pipeline(
+    run_id: str,
+    sites_path: str | Path,
+    site_ids: list[str] | None = None,
+    base_url: str | None = None,
+    as_of: str | date | None = None,
+) -> dict[str, Any]:
+    """The whole pipeline once, in this process (what `zwgk run` does; the DAG runs the same steps)."""
+    run = run_dir(run_id)
+    crawled = crawl_step(run, sites_path, site_ids, base_url)
+    classified = classify_step(crawled["documents"], run / "classified.jsonl")
+    indexed = index_step(classified["documents"], crawled["snapshots"])
+    measured = measure_step(as_of)
+    return {"run_dir": str(run), "crawl": crawled, "classify": classified, "index": indexed, "measure": measured}

@@ -1,0 +1,48 @@
+"""`zwgk demo --no-serve` (the README's first command): the pipeline DAG on the demo web, the weekly
+freshness report and alert printed, the dashboard started and answering; a second run changes nothing."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, es, es_prefix, classifier,  # noqa: F811
+                                                                  capsys, monkeypatch):
+    from index.schema import alias
+    from zwgk.cli import main
+
+    for name in ("ZWGK_SMTP_HOST", "ZWGK_WEBHOOK_URLS", "ZWGK_DINGTALK_WEBHOOK", "ZWGK_WECOM_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZWGK_DEMO_TODAY", "2026-11-25")
+    argv = ["demo", "--no-serve", "--as-of", "2026-11-25", "--demo-port", str(_free_port()), "--port", str(_free_port())]
+
+    assert main(argv) == 0
+    first = capsys.readouterr()
+    assert re.search(r"DAG run \S+: \S*success", first.err), first.err[-3000:]
+    crawled = int(re.search(r"crawled (\d+) new/changed documents", first.err).group(1))
+    assert crawled > 20
+    assert "weekly freshness" in first.out and "mzj" in first.out and "www" in first.out
+    assert "weekly alert" in first.out and "mzj（北京市民政局）" in first.out  # the demo's stale bureau
+    assert "no channel configured" in first.out
+    dashboard = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)", first.out).group(1)
+    es.indices.refresh(index=alias("documents"))
+    indexed = es.count(index=alias("documents"))["count"]
+    assert indexed == crawled
+
+    # the dashboard was served while the command ran and is stopped after --no-serve
+    port = int(dashboard.rsplit(":", 1)[1].strip("/"))
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+    assert main(argv) == 0  # same demo port, so the same URLs: nothing new to fetch or index
+    second = capsys.readouterr()
+    assert "crawled 0 new/changed documents, classified 0, indexed 0" in second.err, second.err[-3000:]
+    es.indices.refresh(index=alias("documents"))
+    assert es.count(index=alias("documents"))["count"] == indexed

@@ -1,0 +1,67 @@
+"""The zwgk_pipeline DAG (crawl → classify → index → measure) run with Airflow's dag.test() on the demo
+web over HTTP, the real model and the real Elasticsearch; a second run is incremental and idempotent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.dag_settings import SITES_DIR
+from tests.fixtures.airflow import load_dag, task_states, task_xcom
+
+DEMO_SITES = SITES_DIR / "demo.yaml"
+
+
+def _versions(es, index: str) -> dict[str, int]:
+    hits = es.search(index=index, query={"match_all": {}}, size=2000, version=True, source=False)["hits"]["hits"]
+    return {h["_id"]: h["_version"] for h in hits}
+
+
+def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, es_prefix, demo_web, classifier):  # noqa: F811
+    from index.schema import alias
+
+    dag = load_dag("zwgk_pipeline")
+    conf = {"sites": str(DEMO_SITES), "site_ids": [], "base_url": str(demo_web), "as_of": demo_web.today.isoformat()}
+
+    before = len(demo_web.requests)
+    first = dag.test(run_conf=conf)
+    states = task_states(first)
+    assert str(first.state) == "success", states
+    assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(("crawl", "classify", "index", "measure"), "success")
+    first_requests = len(demo_web.requests) - before
+
+    crawl, classify, index = (task_xcom(first, t) for t in ("crawl", "classify", "index"))
+    assert crawl["document_count"] > 20 and crawl["snapshot_count"] > 5
+    assert classify["classified"] + classify["reused"] == crawl["document_count"]
+    classified = [json.loads(line) for line in Path(classify["documents"]).read_text(encoding="utf-8").splitlines()]
+    assert all(d["kind"] for d in classified), "every document gets a kind"
+    assert sum(1 for d in classified if d["topics"]) >= len(classified) // 4, "plan topics are assigned"
+
+    # what was crawled is what is in Elasticsearch: one document per URL, every snapshot
+    es.indices.refresh(index=f"{alias('documents')},{alias('snapshots')}")
+    ids = {d["url"] for d in classified}
+    assert index["documents"]["indexed"] == len(classified) and index["documents"]["failed"] == 0
+    assert es.count(index=alias("documents"))["count"] == len(ids)
+    assert es.count(index=alias("snapshots"))["count"] == crawl["snapshot_count"]
+    stored = es.search(index=alias("documents"), query={"term": {"site_id": "mzj"}}, size=1)["hits"]["hits"][0]
+    assert stored["_source"]["kind"] and stored["_source"]["url"].startswith(str(demo_web))
+
+    # the measure task wrote the freshness report: the demo's stale bureau (mzj) fails the weekly update
+    measure = task_xcom(first, "measure")
+    fresh = json.loads(Path(measure["freshness"]).read_text(encoding="utf-8"))
+    sites = {s["site_id"]: s for s in fresh["sites"]}
+    assert {"www", "sthjj", "scjgj", "mzj"} <= set(sites)
+    assert sites["mzj"]["status"] == "fail" and sites["www"]["status"] == "pass"
+    assert Path(measure["timeliness"]).is_file()
+
+    # second run: nothing changed on the web, so nothing new is fetched, classified or rewritten
+    versions = _versions(es, alias("documents"))
+    before = len(demo_web.requests)
+    second = dag.test(run_conf=conf)
+    assert str(second.state) == "success", task_states(second)
+    crawl2, classify2, index2 = (task_xcom(second, t) for t in ("crawl", "classify", "index"))
+    assert crawl2["document_count"] == 0 and classify2["classified"] == 0 and index2["documents"]["indexed"] == 0
+    assert crawl2["not_modified"] > 0
+    assert len(demo_web.requests) - before < first_requests / 2
+    es.indices.refresh(index=alias("documents"))
+    assert _versions(es, alias("documents")) == versions

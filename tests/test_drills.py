@@ -1,0 +1,299 @@
+"""Fault drills (issue 7): Elasticsearch killed mid-pipeline, a task failing once, hostile sites,
+an unwritable dead-letter directory. Real processes and real network faults; no mocks.
+
+The kill drill starts its OWN throwaway Elasticsearch node (free port, temporary ZWGK_HOME); the
+shared node of the test session is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.airflow import load_dag, task_states
+from zwgk.document import Document
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_docs(path: Path, n: int, prefix: str = "http://drill.example/tzgg") -> list[str]:
+    """n distinct documents as JSON lines (what classify_step writes); returns their ids."""
+    ids = []
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            d = Document(
+                url=f"{prefix}/{i}.html", site_id="drill", agency="北京市生态环境局", column="通知公告",
+                column_type="通知公告", title=f"关于第{i}批大气污染防治项目的通知",
+                body="为进一步改善空气质量，做好秋冬季大气污染综合治理攻坚行动，现将有关事项通知如下。" * 4,
+                published_at="2026-11-20T10:00:00+08:00", date_source="meta", fetched_at="2026-11-25T10:00:00+08:00",
+                kind="notice",
+            )
+            fh.write(d.to_json() + "\n")
+            ids.append(d.id)
+    return ids
+
+
+def _all_ids(client, index: str) -> list[str]:
+    from elasticsearch import helpers
+
+    return [h["_id"] for h in helpers.scan(client, index=index, query={"query": {"match_all": {}}}, _source=False)]
+
+
+# --- Elasticsearch killed and restarted mid-pipeline ---------------------------------------------
+
+
+@pytest.fixture
+def throwaway_node(tmp_path, monkeypatch):
+    """A second Elasticsearch node of our own (index.node) on a free port with a temporary ZWGK_HOME."""
+    from index import node
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("ZWGK_HOME", str(home))
+    monkeypatch.setenv("ZWGK_ES_PORT", str(_free_port()))
+    monkeypatch.setenv("ZWGK_INDEX_PREFIX", "drill")
+    monkeypatch.delenv("ES_URL", raising=False)
+    monkeypatch.delenv("ZWGK_DEAD_LETTER_DIR", raising=False)
+    try:
+        node.start(timeout=180)
+    except node.NodeError as exc:
+        pytest.fail(f"the throwaway Elasticsearch node did not start: {exc}")
+    yield node
+    node.stop(timeout=30)
+
+
+def _kill_node(node) -> None:
+    """SIGKILL the throwaway node (a crash: no shutdown, stale pid file) and wait until the process is gone."""
+    pid = int(node.pid_file().read_text().strip())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    # still listed: a zombie the container's pid 1 has not reaped yet; it is dead, its pid file is stale
+    node.pid_file().unlink(missing_ok=True)
+
+
+def test_es_killed_mid_index_loses_and_duplicates_nothing(throwaway_node, tmp_path):
+    from index.client import get_client
+    from index.schema import alias
+    from index.store import StoreUnavailable, replay_dead_letters
+    from pipeline import steps
+    from zwgk import settings
+
+    run = steps.run_dir("drill-es-kill")
+    docs_path, snaps_path = run / "classified.jsonl", run / "crawl" / "snapshots.jsonl"
+    expected = _write_docs(docs_path, 3000)
+    client = get_client(max_retries=1, request_timeout=10)
+
+    # index in a thread; SIGKILL the node once some (not all) documents are in
+    outcome: dict = {}
+
+    def index():
+        try:
+            outcome["report"] = steps.index_step(docs_path, snaps_path, client=client)
+        except Exception as exc:  # noqa: BLE001 - the drill inspects what the step raised
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=index)
+    worker.start()
+    docs_alias = alias("documents")
+    deadline = time.monotonic() + 120
+    killed_at = None
+    while worker.is_alive() and time.monotonic() < deadline:
+        try:
+            client.indices.refresh(index=docs_alias)
+            count = client.count(index=docs_alias)["count"]
+        except Exception:  # noqa: BLE001 - index not created yet
+            count = 0
+        if count >= 800:  # past the first bulk chunk (500), so usually some are acknowledged
+            killed_at = count
+            _kill_node(throwaway_node)
+            break
+        time.sleep(0.05)
+    worker.join(timeout=300)
+    assert killed_at is not None, f"indexing finished before the kill: {outcome}"
+    error = outcome.get("error")
+    assert isinstance(error, StoreUnavailable), outcome
+    acknowledged = error.report.indexed
+    # every record is accounted for: acknowledged by Elasticsearch or written to the dead letters
+    letters = sorted(settings.dead_letter_dir().glob("documents-*.jsonl"))
+    in_letters = {json.loads(line)["record"]["url"] for f in letters for line in f.read_text().splitlines() if line}
+    assert error.report.failed == len(in_letters) > 0
+    assert acknowledged + len(in_letters) == len(expected)
+
+    # restart: everything acknowledged before the kill survived; replaying the dead letters completes it
+    throwaway_node.start(timeout=180)
+    client = get_client()
+    # wait for the documents index itself: right after start the cluster may not have recovered its indices yet
+    client.cluster.health(index=docs_alias, wait_for_status="yellow", wait_for_no_initializing_shards=True,
+                          timeout="90s")
+    client.indices.refresh(index=docs_alias)
+    # what was visible before the kill may include a half-applied bulk request that was never acknowledged
+    # (and so is in the dead letters); what was acknowledged must have survived the crash
+    assert client.count(index=docs_alias)["count"] >= acknowledged
+    for f in letters:
+        report = replay_dead_letters(client, f, refresh=True)
+        assert report.failed == 0, report.reasons
+    ids = _all_ids(client, docs_alias)
+    assert len(ids) == len(expected) and set(ids) == set(expected)  # none lost, none twice
+
+    # the Airflow retry path (the whole step again) upserts: still exactly the same documents
+    again = steps.index_step(docs_path, snaps_path, client=client)
+    assert again["documents"]["indexed"] == len(expected) and again["documents"]["failed"] == 0
+    client.indices.refresh(index=docs_alias)
+    assert client.count(index=docs_alias)["count"] == len(expected)
+
+
+# --- an unwritable dead-letter directory -----------------------------------------------------------
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory nobody (not even root) can create files in: chattr +i as root, mode 0500 otherwise."""
+    path = tmp_path / "dead-letter"
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        yield path
+        path.chmod(0o700)
+        return
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root without chattr +i support: cannot make a directory unwritable")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_unwritable_dead_letter_dir_is_a_clear_error_before_indexing(es, es_prefix, unwritable_dir, monkeypatch):
+    from index.schema import alias
+    from index.store import DeadLetterError
+    from pipeline import steps
+
+    monkeypatch.setenv("ZWGK_DEAD_LETTER_DIR", str(unwritable_dir))
+    run = steps.run_dir("drill-readonly-dead-letters")
+    docs_path = run / "classified.jsonl"
+    _write_docs(docs_path, 20)
+    with pytest.raises(DeadLetterError) as info:
+        steps.index_step(docs_path, run / "crawl" / "snapshots.jsonl", client=es)
+    assert str(unwritable_dir) in str(info.value) and "ZWGK_DEAD_LETTER_DIR" in str(info.value)
+    es.indices.refresh(index=alias("documents"))
+    assert es.count(index=alias("documents"))["count"] == 0  # refused up front rather than risk losing records
+
+
+# --- a task fails once: Airflow's retry completes the run ------------------------------------------
+
+
+class FlakyProxy:
+    """A TCP forwarder to Elasticsearch that drops the first `drop` connections (a real network fault)."""
+
+    def __init__(self, target: tuple[str, int], drop: int):
+        self.target, self.drop, self.dropped = target, drop, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.alive = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.alive:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.dropped < self.drop:
+                self.dropped += 1
+                conn.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            for a, b in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.alive = False
+        self.sock.close()
+
+
+@pytest.fixture
+def flaky_es(es):
+    """ES_URL through a proxy whose first connections fail: the first task that needs Elasticsearch fails."""
+    from urllib.parse import urlsplit
+
+    from index import node
+
+    target = urlsplit(node.url())
+    # the client makes 1 + max_retries (3) attempts per request: drop exactly one request's worth
+    proxy = FlakyProxy((target.hostname, target.port or 9200), drop=4)
+    yield proxy
+    proxy.close()
+
+
+def test_timeliness_task_fails_once_and_the_retry_completes_the_run(airflow_home, es, es_prefix, flaky_es,  # noqa: F811
+                                                                    monkeypatch):
+    monkeypatch.setenv("ES_URL", flaky_es.url)
+    run = load_dag("zwgk_timeliness").test(run_conf={"as_of": "2026-11-25"})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    assert states["timeliness"] == ("success", 2)  # failed on try 1 (ES unreachable), succeeded on try 2
+    assert flaky_es.dropped == 4
+
+
+# --- hostile sites: a hang, garbage bytes, a redirect loop (and a huge page, a 404, a refused port) ----
+
+
+def test_hostile_sites_do_not_stop_the_crawl_and_are_recorded(es, es_prefix, demo_web):
+    from index.schema import alias
+    from pipeline import steps
+    from pipeline.dag_settings import SITES_DIR
+
+    run = steps.run_dir(f"drill-traps-{es_prefix}")
+    started = time.monotonic()
+    # www alongside the traps: the healthy site is crawled in full whatever the traps do
+    crawled = steps.crawl_step(run, SITES_DIR / "demo.yaml", ["traps", "www"], str(demo_web),
+                               scrapy_settings={"DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 1})
+    assert time.monotonic() - started < 120, "the crawl finishes despite a server that never answers"
+    snaps = list(steps.read_jsonl(crawled["snapshots"]))
+    by_column = {s["column"]: s for s in snaps if s["site_id"] == "traps"}
+    for column in ("超时", "乱码", "重定向循环", "超大页面", "失效链接", "连接被拒绝"):
+        snap = by_column.get(column)
+        assert snap is not None and snap["error"], (column, snap, sorted(by_column))  # recorded, with a reason
+    assert "timeout" in by_column["超时"]["error"] and "redirect" in by_column["重定向循环"]["error"]
+    www = [s for s in snaps if s["site_id"] == "www"]
+    assert www and all(not s["error"] for s in www)
+    assert crawled["document_count"] > 0
+
+    # indexing records the failures too (the freshness 'unreachable' rule reads them)
+    steps.index_step(crawled["documents"], crawled["snapshots"], client=es)
+    failed = es.count(index=alias("snapshots"), query={"term": {"site_id": "traps"}})["count"]
+    assert failed >= 6
