@@ -466,6 +466,20 @@ def _count_by_period(ctx: Context, ob: Any, base: dict[str, Any], agency: str) -
     return counts, urls
 
 
+def _coverage_start(ctx: Context, agency: str) -> date | None:
+    """The oldest publish date of any document of this agency (of all, for ALL_AGENCIES) in the window.
+
+    Crawls see list pages only as far back as they reach, so a period that ended before that date is
+    not judged: missing evidence there is not a missed duty."""
+    query = _dated(ctx.since, ctx.as_of + timedelta(days=1))
+    if agency != ALL_AGENCIES:
+        query = _and(query, _agency_q(agency))
+    resp = ctx.client.search(index=alias("documents"), size=0, query=query, ignore_unavailable=True,
+                             aggs={"oldest": {"min": {"field": "published_at"}}})
+    oldest = ((resp.body.get("aggregations") or {}).get("oldest") or {}).get("value_as_string")
+    return to_local(oldest).date() if oldest else None
+
+
 def _periods(ctx: Context, ob: Any, base: dict[str, Any], what: str) -> list[RuleOutcome]:
     """A cadence: at least min_count documents per period for each responsible agency."""
     scope = _agency_scope(ob, concrete_first=True)
@@ -477,10 +491,16 @@ def _periods(ctx: Context, ob: Any, base: dict[str, Any], what: str) -> list[Rul
         if agency == ALL_AGENCIES and not counts:
             out += _no_evidence(ob, f"no {what} documents found since {first}", [agency])
             continue
+        covered = _coverage_start(ctx, agency)
+        if covered is None:
+            out += _no_evidence(ob, f"no documents of {agency} crawled since {first}", [agency])
+            continue
         rows = []
         for start in periods_between(first, ctx.as_of, ob.period):
             end = period_end(start, ob.period)
             n = counts.get(start, 0)
+            if end < covered:  # over before the oldest item we saw from this agency: no evidence either way
+                continue
             status = MET if n >= need else (IN_PROGRESS if end > ctx.as_of else MISSED)
             rows.append({"period": period_label(start, ob.period), "period_start": start.isoformat(),
                          "period_end": end.isoformat(), "count": n, "required": need, "status": status,

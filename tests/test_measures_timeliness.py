@@ -77,6 +77,8 @@ def _docs():
     for day in ("2026-01-10", "2026-02-10", "2026-04-10", "2026-05-10", "2026-07-10", "2026-08-10", "2026-10-20"):
         docs.append(doc(f"{u}fgw-pc-{day}.html", "fgw", "新闻发布", "新闻发布", day, kind="press_conference", agency=FGW))
     docs.append(doc(f"{u}jw-pc.html", "jw", "新闻发布", "新闻发布", "2026-08-01", kind="press_conference", agency=JW))
+    # 教委's oldest crawled item: quarters from Q1 on are judged (none that ended before it would be)
+    docs.append(doc(f"{u}jw-n1.html", "jw", "通知公告", "通知公告", "2026-01-05", kind="notice", agency=JW))
     return docs
 
 
@@ -141,6 +143,13 @@ def test_quarterly_press_conferences_for_named_departments(report):
     jw = _out(report, "press_conference:quarter@", JW)
     assert [r["status"] for r in jw.items][:3] == [MISSED, MISSED, MISSED] and jw.status == FAIL
     assert {o.agency for o in report.outcomes if o.rule.startswith("press_conference:quarter@")} == {FGW, JW, STHJ, MZ}
+
+
+def test_periods_before_the_oldest_crawled_item_are_not_missed(report):
+    """A monthly duty of agencies never crawled is 'no evidence', not ten missed months."""
+    monthly = [o for o in report.outcomes if o.rule.startswith("publish:month@2.3.1")]
+    uncrawled = [o for o in monthly if o.agency not in (FGW, JW, STHJ, MZ, SW, SCJG, BGT)]
+    assert uncrawled and all(o.status == NO_EVIDENCE and not o.items for o in uncrawled)
 
 
 def test_periodic_duties(report):
