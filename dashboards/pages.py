@@ -10,6 +10,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from dashboards import queries, reports
+from zwgk.jsonable import jsonable
 from zwgk.text import to_simplified
 
 DUTY_LABELS = {
@@ -327,7 +328,7 @@ def topic_detail(client: Elasticsearch, topic_id: str, page: int, size: int) -> 
 def list_watchlists(client: Elasticsearch) -> list[dict[str, Any]]:
     from alerts import watchlists
 
-    return [queries.plain(w) for w in watchlists.list_watchlists(client)]
+    return [jsonable(w) for w in watchlists.list_watchlists(client)]
 
 
 # the search form's filter names → the watchlist's (dates are left out: a watchlist is about new documents)
@@ -345,4 +346,4 @@ def save_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[s
         record = watchlists.add_watchlist(client, name=name, query=query, filters=mapped)
     except watchlists.WatchlistError as exc:
         raise QueryError(str(exc)) from None  # shown as a 400 with the message
-    return queries.plain({k: v for k, v in record.items() if k != "alerted_ids"})
+    return jsonable({k: v for k, v in record.items() if k != "alerted_ids"})

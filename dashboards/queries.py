@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch
 
 from dashboards import reports
 from measures.weeks import TZ, last_complete_week, parse_label
+from zwgk.jsonable import jsonable
 
 SEARCH_OPTS = {"ignore_unavailable": True, "allow_no_indices": True}
 
@@ -27,41 +28,14 @@ def alias(kind: str) -> str:
     return index_alias(kind)
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe value: dates to ISO strings, NaN/NA to None, numpy scalars to Python."""
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (list, dict)):  # numpy / pandas scalar
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
 def records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict[str, Any]]:
     """Rows of a report table as JSON-safe dicts (only `fields` when given, missing ones as None)."""
     if frame is None or len(frame) == 0:
         return []
     rows = frame.to_dict("records")
     if fields:
-        return [{f: plain(r.get(f)) for f in fields} for r in rows]
-    return [{str(k): plain(v) for k, v in r.items()} for r in rows]
+        return [{f: jsonable(r.get(f)) for f in fields} for r in rows]
+    return [{str(k): jsonable(v) for k, v in r.items()} for r in rows]
 
 
 def week_info(as_of: date) -> dict[str, str]:
@@ -142,7 +116,7 @@ def snapshots(client: Elasticsearch, site_id: str, week_label: str, limit: int =
                          source=SNAPSHOT_FIELDS, **SEARCH_OPTS)
     out = []
     for hit in resp["hits"]["hits"]:
-        snap = {f: plain(hit["_source"].get(f)) for f in SNAPSHOT_FIELDS}
+        snap = {f: jsonable(hit["_source"].get(f)) for f in SNAPSHOT_FIELDS}
         items = snap.pop("items") or []
         snap["items"] = [i for i in items if (i.get("list_date") or "")[:10] and week.start.isoformat()
                          <= (i.get("list_date") or "")[:10] <= week.end.isoformat()][:50]
@@ -219,7 +193,7 @@ def alert_history(client: Elasticsearch) -> list[dict[str, Any]]:
         src = hit["_source"]
         key = src.get("key") or hit["_id"]
         if src.get("type") == "delivery":
-            deliveries.setdefault(key, []).append({f: plain(src.get(f)) for f in
+            deliveries.setdefault(key, []).append({f: jsonable(src.get(f)) for f in
                                                    ("channel", "status", "attempts", "sent_at", "last_attempt_at", "error")})
             alerts_by_key.setdefault(key, {**src, "type": "delivery-only", "_id": hit["_id"]})
         else:
@@ -232,7 +206,7 @@ def alert_history(client: Elasticsearch) -> list[dict[str, Any]]:
         newly = [d.get("site_id") for d in data.get("newly_failing") or [] if isinstance(d, dict)]
         rows.append({
             "id": src["_id"], "key": key, "kind": src.get("kind") or "", "week": src.get("week") or data.get("week"),
-            "subject": src.get("subject") or text.split("\n", 1)[0][:200], "created_at": plain(src.get("created_at")),
+            "subject": src.get("subject") or text.split("\n", 1)[0][:200], "created_at": jsonable(src.get("created_at")),
             "status": _alert_status(src if src.get("type") != "delivery-only" else {}, sent), "deliveries": sent,
             "failing_sites": failing, "newly_failing_sites": [s for s in newly if s],
             "stale_columns": data.get("stale_columns"), "overdue": data.get("overdue"),

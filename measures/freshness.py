@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from measures import rules as rules_config
 from measures.source import alias, composite, field_type, scan_sources
 from measures.weeks import Week, last_complete_week, local_date, minus_months, today, week_of
+from zwgk.jsonable import jsonable
 from zwgk.settings import TIMEZONE
 
 PASS, FAIL, NO_DATA = "pass", "fail", "no_data"
@@ -79,8 +80,8 @@ class FreshnessReport:
             sites.append({
                 "site_id": site_id,
                 "agency": info.get("agency", ""),
-                "updates_in_week": _plain(info.get("updates_in_week")),
-                "last_update": _plain(info.get("last_update")),
+                "updates_in_week": jsonable(info.get("updates_in_week")),
+                "last_update": jsonable(info.get("last_update")),
                 "status": FAIL if any(r.status == FAIL for r in results) else PASS,
                 "rules": [r.to_dict() for r in results],
             })
@@ -90,27 +91,11 @@ class FreshnessReport:
             "week_start": self.week.start.isoformat(),
             "week_end": self.week.end.isoformat(),
             "sites": sites,
-            "columns": [{k: _plain(v) for k, v in rec.items()} for rec in self.columns.to_dict("records")],
+            "columns": [{k: jsonable(v) for k, v in rec.items()} for rec in self.columns.to_dict("records")],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe scalar (pandas NA/NaN → None, numpy → python)."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 # ---------------------------------------------------------------- aggregations

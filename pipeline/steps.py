@@ -19,13 +19,13 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from zwgk import settings
 from zwgk.document import Document
+from zwgk.jsonable import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +96,6 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except ValueError as exc:
                 log.warning("%s:%d: skipped a broken line (%s)", path, lineno, exc)
-
-
-def _plain(value: Any) -> Any:
-    """A dataclass / Path / date as JSON-able data for XComs."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def parse_as_of(value: str | date | None) -> date:
@@ -261,7 +246,7 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
         classified = classifier.classify(todo)
         with cache_path.open("a", encoding="utf-8") as cache_fh:
             for doc in classified:
-                nlp = {f: _plain(getattr(doc, f)) for f in NLP_FIELDS}
+                nlp = {f: jsonable(getattr(doc, f)) for f in NLP_FIELDS}
                 cache[_content_key(doc)] = nlp
                 cache_fh.write(json.dumps({"key": _content_key(doc), "nlp": nlp}, ensure_ascii=False) + "\n")
         log.info("classify: %d documents classified, %d reused", len(todo), len(docs) - len(todo))
@@ -319,7 +304,7 @@ def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -
             reports[kind] = index_fn(client, records, dead_letters=letters, refresh=True, total=_count_lines(path))
         finally:
             letters.close()
-    report = {kind: _plain(rep) for kind, rep in reports.items()}
+    report = {kind: jsonable(rep) for kind, rep in reports.items()}
     report["dead_letters"] = [str(rep.dead_letter_path) for rep in reports.values() if rep.failed]
     for kind, rep in reports.items():
         if rep.failed:
@@ -347,7 +332,7 @@ def reports_dir(as_of: date) -> Path:
 
 
 def _write_report(report: Any, path: Path) -> str:
-    text = report.to_json() if hasattr(report, "to_json") else json.dumps(_plain(report), ensure_ascii=False)
+    text = report.to_json() if hasattr(report, "to_json") else json.dumps(jsonable(report), ensure_ascii=False)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text if isinstance(text, str) else json.dumps(text, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
@@ -387,7 +372,7 @@ def alert_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
     message = getattr(outcome, "message", None)
     return {
         "as_of": day.isoformat(),
-        "outcome": outcome.to_dict() if hasattr(outcome, "to_dict") else _plain(outcome),
+        "outcome": outcome.to_dict() if hasattr(outcome, "to_dict") else jsonable(outcome),
         "text": getattr(message, "text", ""),
         "sent": list(getattr(outcome, "sent", [])),
         "failed": list(getattr(outcome, "failed", [])),
