@@ -2,7 +2,7 @@
 
     python -m bench.bench_dashboard [--docs 20000] [--runs 200] [--overview-runs 5] [--url URL]
 
-Reuses bench_search's synthetic corpus and prefix (`zwgk-bench-search-<N>`, loaded once and kept), serves
+Reuses bench_search's synthetic corpus and prefix (`zwgk-bench-<20k|100k|1m>`, loaded once and kept), serves
 the real app with uvicorn on a free 127.0.0.1 port and times GET /api/search and GET /api/overview
 over HTTP (keep-alive), so the numbers include FastAPI, JSON and the highlight sanitising. The
 overview is timed cold (the measures' reports recomputed every time) and warm (reports cached).
@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from bench.bench_search import FILTERS, QUERIES, load
+from bench.bench_search import FILTERS, QUERIES, bench_prefix, load, merge, segment_count
 
 FORM = {"since": "date_from", "site_id": "site"}  # SearchRequest names → the search form's names
 
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=20000, help="synthetic documents (default 20000; e.g. 1000000)")
     parser.add_argument("--runs", type=int, default=200, help="timed searches (default 200)")
     parser.add_argument("--overview-runs", type=int, default=5, help="timed cold overviews (default 5)")
+    parser.add_argument("--segments", type=int, default=1,
+                        help="force-merge the bench index to this many segments first (default 1; 0 = leave)")
     parser.add_argument("--url", help="Elasticsearch URL (default ES_URL or the project's node)")
     args = parser.parse_args(argv)
 
@@ -70,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     from dashboards import reports
     from index.client import get_client
 
-    os.environ["ZWGK_INDEX_PREFIX"] = f"zwgk-bench-search-{args.docs}"
+    os.environ["ZWGK_INDEX_PREFIX"] = bench_prefix(args.docs)
     client = get_client(args.url, request_timeout=300)
     load_s = load(client, args.docs)
+    merge(client, args.segments)
+    loads = [os.getloadavg()[0]]
     server, base = _serve(client)
     http = httpx.Client(base_url=base, timeout=120)
 
@@ -96,12 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         http.get("/api/overview").raise_for_status()
         warm.append((time.perf_counter() - t) * 1000)
+    loads.append(os.getloadavg()[0])
     server.should_exit = True
     http.close()
 
     everything = [v for vs in by_cat.values() for v in vs]
     print(f"dashboard API over HTTP: {args.docs:,} documents, {args.runs} searches (20 hits/page, highlights, "
-          f"5 facets), {args.overview_runs} overviews" + (f" (loaded in {load_s:.0f} s)" if load_s else " (index reused)"))
+          f"5 facets), {args.overview_runs} overviews" + (f" (loaded in {load_s:.0f} s)" if load_s else " (index reused)")
+          + f"; {segment_count(client)} segments; load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs")
     print(f"{'request':<22} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     print("-" * 55)
     for cat, values in by_cat.items():
