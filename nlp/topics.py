@@ -24,6 +24,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 DOC_BODY_CHARS = 256
 MAX_TOPICS = 3
 MIN_CHARS = 12  # a page with less text than this (网站地图, 联系我们) is about no topic
-HEAD_VERSION = 5  # part of the head cache key: bump when features or fitting change
+HEAD_VERSION = 6  # part of the head cache key: bump when features or fitting change
 DEVSET = Path(__file__).parent / "data" / "devset.jsonl"
 _CLAUSE = re.compile(r"[(（][^()（）]*(牵头|落实|负责)[^()（）]*[)）]")
 _SENTENCE = re.compile(r"[。;；\n]")
@@ -59,7 +60,14 @@ def doc_text(title: str, body: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return [t for t in segment(text) if t not in _STOP and (len(t) > 1 or t.isalnum()) and not t.isdigit()]
+    """Content words of a normalised text (jieba; stop words, single symbols and numbers dropped)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    # cached: the keyword vector and the coverage feature segment the same text of each document
+    return tuple(t for t in segment(text) if t not in _STOP and (len(t) > 1 or t.isalnum()) and not t.isdigit())
 
 
 @dataclass

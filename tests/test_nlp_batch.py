@@ -1,0 +1,60 @@
+"""A document's vector and topics do not depend on the batch it is classified in: batches hold documents of
+equal token count (no padding), so the arithmetic per document is the same alone or in any batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.topics import doc_text
+from zwgk.document import Document
+
+TEXTS = [
+    ("海淀区2024年9月城乡低保和特困供养人员情况公示", "本月全区享受城乡最低生活保障家庭1230户，特困供养人员210人。"),
+    ("周末北京晴间多云", "市气象台预计，周六白天晴间多云。"),
+    ("北京市教育委员会2024年部门预算", "现将本部门2024年预算予以公开，包括收支预算总表、财政拨款支出预算表和三公经费预算情况说明。" * 3),
+    ("行政处罚信息公示", "当事人销售超过保质期的食品，市场监管局依法作出罚款的行政处罚决定。"),
+    ("网站", ""),
+]
+
+
+def test_default_encoder_is_batch_independent(classifier):
+    """Alone, first or last in batches of other lengths: the same vector (int8 sums are exact)."""
+    texts = [doc_text(t, b) for t, b in TEXTS]
+    encode = classifier.topics.embed_docs
+    alone = np.stack([encode([t])[0] for t in texts])
+    together = encode(texts)
+    reversed_ = encode(texts[::-1])[::-1]
+    padded = encode(texts + [texts[2] * 4] * 7)[: len(texts)]  # longer neighbours: more padding
+    for other in (together, reversed_, padded):
+        assert np.abs(other - alone).max() < 1e-6
+    assert float(alone[0] @ alone[1]) < 0.95  # and different texts stay apart
+
+
+def test_topics_are_batch_independent(classifier):
+    def docs():
+        return [Document(url=f"https://test.invalid/b{i}", title=t, body=b, column_type="通知公告")
+                for i, (t, b) in enumerate(TEXTS)]
+
+    alone = [classifier.classify([d])[0] for d in docs()]
+    together = classifier.classify(docs()[::-1])[::-1]
+    for a, b in zip(alone, together, strict=True):
+        assert [t.id for t in a.topics] == [t.id for t in b.topics]
+        assert np.allclose([t.score for t in a.topics], [t.score for t in b.topics], atol=2e-4)
+    assert alone[0].topics and alone[0].topics[0].id.startswith("3.2")
+
+
+@pytest.mark.slow  # loads a second encoder
+def test_rowwise_int8_is_batch_independent_and_close_to_fp32(embedder):
+    """The row-wise int8 encoder (the classifier's default): the same vector alone or batched, close to fp32."""
+    from nlp.embed import Embedder
+
+    texts = [doc_text(t, b) for t, b in TEXTS]
+    rowwise = Embedder(embedder.name, max_length=embedder.max_length, quantize="rowwise")
+    if rowwise.quantized != "rowwise":
+        pytest.skip("no int8 matmul in this torch build")
+    alone = np.stack([rowwise.encode([t], kind="query")[0] for t in texts])
+    batched = rowwise.encode(texts + [texts[2] * 4] * 3, kind="query")[: len(texts)]
+    assert np.abs(batched - alone).max() < 1e-6
+    fp32 = embedder.encode(texts, kind="query")
+    assert (alone * fp32).sum(axis=1).min() >= 0.995
