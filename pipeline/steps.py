@@ -198,14 +198,11 @@ def _merge_partial_output(kept: list[Path], documents: Path, snapshots: Path) ->
 
 
 def classifier_version() -> str:
-    """Model + plan identity: a document classified under the same version is not classified again."""
-    from nlp import model
+    """Model, head, settings, labels and plan identity: a document classified under the same version is
+    not classified again (the nlp stage owns what goes into it)."""
+    from nlp.classify import classifier_version as nlp_version
 
-    h = hashlib.sha1()
-    h.update(model.model_name().encode())
-    h.update(str(getattr(model, "FORMAT_VERSION", "")).encode())
-    h.update(settings.plan_path().read_bytes())
-    return h.hexdigest()[:16]
+    return nlp_version()
 
 
 def _content_key(doc: Document) -> str:
