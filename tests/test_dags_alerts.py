@@ -42,7 +42,7 @@ def alert_data(es, es_prefix):
 
 
 @pytest.fixture
-def sinks(smtp_sink, webhook_sink, monkeypatch):  # noqa: F811
+def sinks(smtp_sink, webhook_sink, monkeypatch):
     for name, value in smtp_sink.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ZWGK_WEBHOOK_URLS", webhook_sink.url + "/hook")
@@ -51,7 +51,7 @@ def sinks(smtp_sink, webhook_sink, monkeypatch):  # noqa: F811
     return smtp_sink, webhook_sink
 
 
-def test_weekly_alert_dag_sends_once_by_email_and_webhook(airflow_home, alert_data, sinks, es_prefix):  # noqa: F811
+def test_weekly_alert_dag_sends_once_by_email_and_webhook(airflow_home, alert_data, sinks, es_prefix):
     smtp, hook = sinks
     dag = load_dag("zwgk_weekly_alert")
 
@@ -89,7 +89,7 @@ def test_weekly_alert_dag_sends_once_by_email_and_webhook(airflow_home, alert_da
     assert statuses == {"already_sent"}
 
 
-def test_timeliness_dag_writes_the_days_report(airflow_home, es, es_prefix):  # noqa: F811
+def test_timeliness_dag_writes_the_days_report(airflow_home, es, es_prefix):
     # a policy of 2026-11-02 never interpreted: overdue by the report date
     policy = doc("http://sthjj.example/zcwj/p1.html", site="sthjj", column="政策文件", column_type="政策文件",
                  published="2026-11-02", kind="policy", agency="北京市生态环境局", title="关于加强扬尘治理的通知",
@@ -105,7 +105,7 @@ def test_timeliness_dag_writes_the_days_report(airflow_home, es, es_prefix):  # 
 
 
 
-def test_watchlists_dag_alerts_new_matches_once(airflow_home, es, es_prefix, webhook_sink, monkeypatch):  # noqa: F811
+def test_watchlists_dag_alerts_new_matches_once(airflow_home, es, es_prefix, webhook_sink, monkeypatch):
     from alerts.watchlists import add_watchlist
 
     monkeypatch.setenv("ZWGK_WEBHOOK_URLS", webhook_sink.url + "/watch")

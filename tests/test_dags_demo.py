@@ -13,7 +13,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, es, es_prefix, classifier,  # noqa: F811
+def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, es, es_prefix, classifier,
                                                                   capsys, monkeypatch):
     from index.schema import alias
     from zwgk.cli import main

@@ -19,7 +19,7 @@ def _bag():
     return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
-def test_dagbag_has_every_dag_without_import_errors(airflow_home):  # noqa: F811
+def test_dagbag_has_every_dag_without_import_errors(airflow_home):
     bag = _bag()
     assert bag.import_errors == {}
     assert DAG_IDS <= set(bag.dag_ids)
@@ -31,7 +31,7 @@ def test_dagbag_has_every_dag_without_import_errors(airflow_home):  # noqa: F811
             assert task.retries >= 1, (dag_id, task.task_id)
 
 
-def test_pipeline_is_crawl_classify_index_measure(airflow_home):  # noqa: F811
+def test_pipeline_is_crawl_classify_index_measure(airflow_home):
     dag = _bag().get_dag("zwgk_pipeline")
     order = [t.task_id for t in dag.topological_sort()]
     assert order == ["crawl", "classify", "index", "measure"]
@@ -50,7 +50,7 @@ def _next_fire(dag, after: pendulum.DateTime) -> pendulum.DateTime:
     return info.run_after.in_timezone(SHANGHAI)
 
 
-def test_weekly_alert_fires_monday_0900_shanghai(airflow_home):  # noqa: F811
+def test_weekly_alert_fires_monday_0900_shanghai(airflow_home):
     dag = _bag().get_dag("zwgk_weekly_alert")
     # from a Wednesday evening in Shanghai the next run is the coming Monday 09:00 Shanghai (01:00 UTC)
     fire = _next_fire(dag, pendulum.datetime(2026, 11, 25, 20, 0, tz=SHANGHAI))
@@ -59,7 +59,7 @@ def test_weekly_alert_fires_monday_0900_shanghai(airflow_home):  # noqa: F811
     assert order[-1] == "weekly_alert" and set(order) == {"freshness", "timeliness", "weekly_alert"}
 
 
-def test_daily_dags_fire_daily_and_pipeline_schedule_is_configurable(airflow_home, monkeypatch):  # noqa: F811
+def test_daily_dags_fire_daily_and_pipeline_schedule_is_configurable(airflow_home, monkeypatch):
     bag = _bag()
     start = pendulum.datetime(2026, 11, 25, 12, 0, tz=SHANGHAI)
     assert _next_fire(bag.get_dag("zwgk_timeliness"), start).isoformat() == "2026-11-26T08:00:00+08:00"
@@ -86,14 +86,20 @@ def test_dag_files_import_nothing_heavy():
     assert out.returncode == 0, out.stdout + out.stderr[-2000:]
 
 
-def test_ensure_airflow_migrates_once(airflow_home, monkeypatch):  # noqa: F811
+def test_ensure_airflow_migrates_once(airflow_home, monkeypatch):
     from airflow.utils import db
 
     from pipeline.airflow_home import MIGRATED_STAMP, ensure_airflow
 
     assert (airflow_home / MIGRATED_STAMP).exists()
     calls = []
-    monkeypatch.setattr(db, "upgradedb", lambda *a, **k: calls.append(1))
+    real_upgradedb = db.upgradedb
+
+    def counting_upgradedb(*args, **kwargs):  # a spy: the real migration still runs
+        calls.append(1)
+        return real_upgradedb(*args, **kwargs)
+
+    monkeypatch.setattr(db, "upgradedb", counting_upgradedb)
     assert ensure_airflow() == airflow_home
     assert calls == []  # the stamp says this Airflow version already migrated this DB
     (airflow_home / MIGRATED_STAMP).write_text("0.0|elsewhere")

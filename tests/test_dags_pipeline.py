@@ -17,7 +17,7 @@ def _versions(es, index: str) -> dict[str, int]:
     return {h["_id"]: h["_version"] for h in hits}
 
 
-def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, es_prefix, demo_web, classifier):  # noqa: F811
+def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, es_prefix, demo_web, classifier):
     from index.schema import alias
 
     dag = load_dag("zwgk_pipeline")

@@ -259,7 +259,7 @@ def flaky_es(es):
     proxy.close()
 
 
-def test_timeliness_task_fails_once_and_the_retry_completes_the_run(airflow_home, es, es_prefix, flaky_es,  # noqa: F811
+def test_timeliness_task_fails_once_and_the_retry_completes_the_run(airflow_home, es, es_prefix, flaky_es,
                                                                     monkeypatch):
     monkeypatch.setenv("ES_URL", flaky_es.url)
     run = load_dag("zwgk_timeliness").test(run_conf={"as_of": "2026-11-25"})
