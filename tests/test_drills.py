@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.airflow import load_dag, task_states
+from tests.fixtures.tcp_proxy import TcpProxy
 from zwgk.document import Document
 
 pytestmark = pytest.mark.slow
@@ -202,49 +203,6 @@ def test_unwritable_dead_letter_dir_is_a_clear_error_before_indexing(es, es_pref
 # --- a task fails once: Airflow's retry completes the run ------------------------------------------
 
 
-class FlakyProxy:
-    """A TCP forwarder to Elasticsearch that drops the first `drop` connections (a real network fault)."""
-
-    def __init__(self, target: tuple[str, int], drop: int):
-        self.target, self.drop, self.dropped = target, drop, 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.alive = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while self.alive:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            if self.dropped < self.drop:
-                self.dropped += 1
-                conn.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            for a, b in ((conn, upstream), (upstream, conn)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while chunk := src.recv(65536):
-                dst.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.alive = False
-        self.sock.close()
-
-
 @pytest.fixture
 def flaky_es(es):
     """ES_URL through a proxy whose first connections fail: the first task that needs Elasticsearch fails."""
@@ -254,9 +212,9 @@ def flaky_es(es):
 
     target = urlsplit(node.url())
     # the client makes 1 + max_retries (3) attempts per request: drop exactly one request's worth
-    proxy = FlakyProxy((target.hostname, target.port or 9200), drop=4)
+    proxy = TcpProxy(target.port or 9200, target.hostname, drop_first=4)
     yield proxy
-    proxy.close()
+    proxy.kill()
 
 
 def test_timeliness_task_fails_once_and_the_retry_completes_the_run(airflow_home, es, es_prefix, flaky_es,

@@ -8,6 +8,7 @@ import pytest
 from index import schema, store
 from index.client import get_client
 from index.search import SearchRequest, search
+from tests.fixtures.tcp_proxy import TcpProxy
 from zwgk.document import ColumnSnapshot, Document, ListItem, TopicScore
 
 
@@ -173,66 +174,6 @@ def test_migrate_copies_and_swaps_alias(es, es_prefix, letters_dir, monkeypatch)
     assert search(es, SearchRequest(query="大气污染")).total == 2
 
 
-class _KillableProxy:
-    """A TCP proxy in front of the real node that can be shut down mid-run (ES going away)."""
-
-    def __init__(self, target_port: int):
-        import threading
-
-        self.target_port = target_port
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen()
-        self.port = self.server.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self.alive = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        import threading
-
-        while self.alive:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            if not self.alive:
-                client.close()
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def kill(self):
-        self.alive = False
-        try:
-            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
-        except OSError:
-            pass
-        self.server.close()
-        for s in self.conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-
-
 def test_es_going_down_mid_run_loses_nothing(es, es_prefix, letters_dir):
     """Kill the connection to ES once some documents are in: every record is acknowledged or in the dead
     letters. (A chunk ES applied but whose response was lost is in both: replay upserts, so no duplicates.)"""
@@ -242,7 +183,7 @@ def test_es_going_down_mid_run_loses_nothing(es, es_prefix, letters_dir):
 
     from index import node
 
-    proxy = _KillableProxy(urlsplit(node.url()).port)
+    proxy = TcpProxy(urlsplit(node.url()).port)
     client = get_client(f"http://127.0.0.1:{proxy.port}", request_timeout=5, max_retries=1)
     docs = [_doc(n) for n in range(4000)]
     docs_alias = schema.alias("documents")
