@@ -45,6 +45,10 @@ ANALYSIS = {
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
+# alerts and watchlists take new fields freely; new strings are exact-match keywords, not analysed text
+STRINGS_AS_KEYWORDS = [
+    {"strings": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 2048}}}
+]
 
 
 def _norm_field() -> dict[str, Any]:
@@ -129,14 +133,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
     },
     "alerts": {
         "dynamic": True,
-        "dynamic_templates": [
-            {
-                "strings": {
-                    "match_mapping_type": "string",
-                    "mapping": {"type": "keyword", "ignore_above": 2048},
-                }
-            }
-        ],
+        "dynamic_templates": STRINGS_AS_KEYWORDS,
         "properties": {
             "key": KEYWORD,
             "dedupe_key": KEYWORD,
@@ -154,14 +151,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
     },
     "watchlists": {
         "dynamic": True,
-        "dynamic_templates": [
-            {
-                "strings": {
-                    "match_mapping_type": "string",
-                    "mapping": {"type": "keyword", "ignore_above": 2048},
-                }
-            }
-        ],
+        "dynamic_templates": STRINGS_AS_KEYWORDS,
         "properties": {
             "id": KEYWORD,
             "name": KEYWORD,

@@ -156,18 +156,23 @@ class ColumnSpider(scrapy.Spider):
         yield from self.follow(run, items, page_urls, next_url, response.meta["zwgk_list"])
         yield from self.page_done(response.meta["zwgk_list"])
 
+    def is_new_article(self, url: str) -> bool:
+        """Not requested in this crawl and not seen by an earlier one (incremental state)."""
+        if url in self.requested:
+            return False
+        self.requested.add(url)
+        if self.state.is_seen(url):
+            self.crawler.stats.inc_value("zwgk/articles_already_seen")
+            return False
+        return True
+
     def follow(self, run: ColumnRun, items: list[ListItem], page_urls: list[str], next_url: str | None, key: str):
         known = {i.url for i in run.items}
         run.items.extend(i for i in items if i.url not in known)
         if not run.is_home:
             for item in items:
-                if item.url in self.requested:
-                    continue
-                self.requested.add(item.url)
-                if self.state.is_seen(item.url):
-                    self.crawler.stats.inc_value("zwgk/articles_already_seen")
-                    continue
-                yield self.article_request(run.site, run.column, item)
+                if self.is_new_article(item.url):
+                    yield self.article_request(run.site, run.column, item)
         for url in [*page_urls, *([next_url] if next_url else [])]:
             if url not in run.pages and len(run.pages) < self.max_pages:
                 yield self.list_request(run.site, run.column, url, key=key)

@@ -42,13 +42,8 @@ class NewsSpider(ColumnSpider):
         self.crawler.stats.inc_value("zwgk/feed_items", len(entries))
         for item, when in entries:
             item.url = response.urljoin(item.url)
-            if item.url in self.requested:
-                continue
-            self.requested.add(item.url)
-            if self.state.is_seen(item.url):
-                self.crawler.stats.inc_value("zwgk/articles_already_seen")
-                continue
-            yield self.article_request(site, column, item, feed_date=iso(when))
+            if self.is_new_article(item.url):
+                yield self.article_request(site, column, item, feed_date=iso(when))
 
     def feed_failed(self, failure):
         error, _ = classify_failure(failure)
