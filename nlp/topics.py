@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.embed import KERNEL_VERSION
 from zwgk import settings
 from zwgk.document import TopicScore
 from zwgk.text import normalize, segment
@@ -186,7 +187,7 @@ class TopicScorer:
     # ---- topic embeddings, cached by plan + model --------------------------------------------------
     def _model_key(self) -> str:
         e = self.embedder
-        return f"{e.name}|{e.max_length}|{getattr(e, 'quantized', False)}"
+        return f"{e.name}|{e.max_length}|{getattr(e, 'quantized', False)}|{KERNEL_VERSION}"
 
     def _load_topic_embeddings(self) -> None:
         key = hashlib.sha1(f"{self.topics.digest}|{self._model_key()}".encode()).hexdigest()[:16]
@@ -204,7 +205,7 @@ class TopicScorer:
 
     # ---- features ----------------------------------------------------------------------------------
     def embed_docs(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts, kind="query", batch_size=64)
+        return self.embedder.encode(texts, kind="query")
 
     def raw_scores(self, texts: list[str], embs: np.ndarray) -> dict[str, np.ndarray]:
         """Zero-shot similarities: embedding (whole topic, best sentence) and keyword, shape (docs, topics)."""

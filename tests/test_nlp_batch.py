@@ -31,6 +31,21 @@ def test_default_encoder_is_batch_independent(classifier):
     assert float(alone[0] @ alone[1]) < 0.95  # and different texts stay apart
 
 
+def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
+    """Many small batches of one length, run by the worker threads at once, give each text the vector it
+    gets alone: a worker never reads another's int8 activations (attention's q/k/v share them per thread)."""
+    embedder = classifier.embedder
+    if embedder.workers < 2:
+        pytest.skip("one encoder thread on this machine")
+    base = doc_text(*TEXTS[2])
+    texts = [f"{base[:40]}第{i:02d}号{base[44:]}" for i in range(24)]  # equal token counts, different words
+    assert len({len(ids) for ids in embedder.tokenizer(texts)["input_ids"]}) == 1
+    alone = np.stack([embedder.encode([t], kind="query")[0] for t in texts])
+    for _ in range(3):
+        concurrent = embedder.encode(texts, kind="query", batch_size=1)  # 24 batches, interleaved
+        assert np.abs(concurrent - alone).max() < 1e-6
+
+
 def test_topics_are_batch_independent(classifier):
     def docs():
         return [Document(url=f"https://test.invalid/b{i}", title=t, body=b, column_type="通知公告")
