@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--sites", help="site registry YAML (default: crawlers/sites/beijing.yaml; the demo: crawlers/sites/demo.yaml)")
     p.add_argument("--site", action="append", dest="site_ids", metavar="ID", help="crawl only this site (repeatable)")
     p.add_argument("--base-url", help="anchor for a registry with relative base URLs (the demo web's address)")
-    p.add_argument("--out", default="crawl-out", help="output directory, or FILE.jsonl (snapshots go to FILE.snapshots.jsonl)")
+    p.add_argument("--out", default="crawl-out", help="output directory, or FILE.jsonl (snapshots go to FILE.snapshots.jsonl); "
+                   "records already there are kept, since their pages count as seen")
     p.add_argument("--state-dir", help="directory of crawl-state.sqlite (default: $ZWGK_HOME)")
     p.add_argument("--url", help="ad-hoc: crawl this one list page (column) instead of a registry")
     p.add_argument("--agency", default="", help="ad-hoc: the agency the column belongs to")

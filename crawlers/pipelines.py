@@ -1,4 +1,4 @@
-"""Item pipelines, one job each: clean/validate → dedupe and remember seen URLs → write JSON lines."""
+"""Item pipelines, one job each: clean/validate → dedupe → write JSON lines → remember seen URLs."""
 
 from __future__ import annotations
 
@@ -60,15 +60,10 @@ class CleanValidatePipeline:
 
 
 class DedupePipeline:
-    """One document per URL per crawl; every written URL is remembered (with a content hash) for next time."""
+    """One document per URL per crawl."""
 
-    def __init__(self, state_dir):
-        self.state = open_state(state_dir)
+    def __init__(self):
         self.written: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("ZWGK_STATE_DIR"))
 
     def process_item(self, item, spider=None):
         if not isinstance(item, Document):
@@ -76,7 +71,6 @@ class DedupePipeline:
         if item.id in self.written:
             raise DropItem(f"duplicate in this crawl: {item.url}")
         self.written.add(item.id)
-        self.state.mark_seen(item.url, item.site_id, content_hash(f"{item.title}\n{item.body}"))
         return item
 
 
@@ -97,7 +91,7 @@ class JsonLinesWriterPipeline:
     def open_spider(self, spider=None):
         for kind, path in self.paths.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            # append: both spiders of one crawl share the files; crawlers.run truncates them first
+            # append: both spiders of one crawl share the files (crawlers.run sets earlier records aside)
             self.files[kind] = path.open("a", encoding="utf-8")
 
     def close_spider(self, spider=None):
@@ -109,4 +103,21 @@ class JsonLinesWriterPipeline:
         if f is not None:
             f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
             f.flush()
+        return item
+
+
+class RememberSeenPipeline:
+    """After the writer: a document's URL is remembered as seen (with a content hash, for next time) only
+    once its record is in the output file, so a crash in between costs a refetch, never the document."""
+
+    def __init__(self, state_dir):
+        self.state = open_state(state_dir)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("ZWGK_STATE_DIR"))
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, Document):
+            self.state.mark_seen(item.url, item.site_id, content_hash(f"{item.title}\n{item.body}"))
         return item

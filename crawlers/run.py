@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawlers.sites import Site, adhoc_site, load_sites, select_sites
+from zwgk.jsonl import read_jsonl
 
 
 @dataclass
@@ -44,21 +45,15 @@ class CrawlResult:
         return int(self.stats.get("downloader/response_status_count/304", 0))
 
     def documents(self) -> list[dict]:
-        return _read_jsonl(self.documents_path)
+        return list(read_jsonl(self.documents_path))
 
     def snapshots(self) -> list[dict]:
-        return _read_jsonl(self.snapshots_path)
+        return list(read_jsonl(self.snapshots_path))
 
     def summary(self) -> str:
         return (f"{self.requests} requests, {self.pages} pages, {self.items} items "
-                f"({len(self.documents())} documents, {len(self.snapshots())} snapshots), "
+                f"(the files hold {len(self.documents())} documents, {len(self.snapshots())} snapshots), "
                 f"{self.not_modified} not modified (304), {self.errors} errors")
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def output_paths(out: str | Path) -> tuple[Path, Path, Path]:
@@ -81,7 +76,10 @@ def crawl(
     quiet: bool = True,
 ) -> CrawlResult:
     """Crawl registered sites (or ad-hoc columns: urls=[{"url", "agency", "column_type", "column"}]) into
-    JSON lines; returns the files and Scrapy's stats. Raises SiteRegistryError for a bad registry."""
+    JSON lines; returns the files and Scrapy's stats. Raises SiteRegistryError for a bad registry.
+
+    Records already in the output files are kept (documents once per URL, the new crawl's version first):
+    the incremental state counts their pages as seen, so no later crawl would fetch them again."""
     if urls:
         sites: list[Site] = [adhoc_site(u["url"], u.get("agency", ""), u.get("column_type", "其他"), u.get("column", ""))
                              for u in urls]
@@ -89,9 +87,7 @@ def crawl(
         sites = select_sites(load_sites(sites_path, base_url=base_url), site_ids)
     documents, snapshots, work = output_paths(out_dir)
     work.mkdir(parents=True, exist_ok=True)
-    for path in (documents, snapshots):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("", encoding="utf-8")
+    earlier = set_aside_earlier_output(documents, snapshots, work)
     sites_json = work / "sites.json"
     sites_json.write_text(json.dumps([s.to_dict() for s in sites], ensure_ascii=False, indent=1), encoding="utf-8")
     stats_path, log_path = work / "stats.json", work / "crawl.log"
@@ -108,11 +104,45 @@ def crawl(
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = _wait(proc, timeout, None if quiet else (documents, snapshots))
+    try:
+        stderr = _wait(proc, timeout, None if quiet else (documents, snapshots))
+    finally:  # also after a timeout: what this attempt and the earlier ones wrote ends up in the files
+        merge_earlier_output(earlier, documents, snapshots)
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     if proc.returncode != 0 and stderr:
         sys.stderr.write(stderr.decode("utf-8", "replace")[-4000:])
     return CrawlResult(documents, snapshots, stats, proc.returncode, log_path)
+
+
+def set_aside_earlier_output(documents: Path, snapshots: Path, work: Path) -> list[Path]:
+    """Move the output files' current records to <work>/earlier-N-<name> and start both files empty; returns
+    every set-aside file, including any left by a crawl that was killed before it could merge them back."""
+    for path in (documents, snapshots):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size:
+            n = len(list(work.glob("earlier-*.jsonl")))
+            os.replace(path, work / f"earlier-{n}-{'documents' if path is documents else 'snapshots'}.jsonl")
+        path.write_text("", encoding="utf-8")
+    return sorted(work.glob("earlier-*.jsonl"), key=lambda p: int(p.name.split("-")[1]), reverse=True)
+
+
+def merge_earlier_output(earlier: list[Path], documents: Path, snapshots: Path) -> None:
+    """Append set-aside records to the new files (documents whose URL the new crawl, or a later set-aside
+    file, did not write again; every snapshot), then delete the set-aside files."""
+    if not earlier:
+        return
+    urls = {row.get("url") for row in read_jsonl(documents)}
+    with documents.open("a", encoding="utf-8") as docs_out, snapshots.open("a", encoding="utf-8") as snaps_out:
+        for part in earlier:  # newest first, so the latest version of a document wins
+            is_documents = part.name.endswith("-documents.jsonl")
+            for row in read_jsonl(part):
+                if is_documents:
+                    if row.get("url") in urls:
+                        continue
+                    urls.add(row.get("url"))
+                (docs_out if is_documents else snaps_out).write(json.dumps(row, ensure_ascii=False) + "\n")
+    for part in earlier:
+        part.unlink()
 
 
 def _wait(proc: subprocess.Popen, timeout: float | None, progress: tuple[Path, Path] | None) -> bytes:

@@ -42,6 +42,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.CleanValidatePipeline": 100,
     "crawlers.pipelines.DedupePipeline": 200,
     "crawlers.pipelines.JsonLinesWriterPipeline": 900,
+    "crawlers.pipelines.RememberSeenPipeline": 950,
 }
 
 # our own knobs

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from zwgk import settings
 from zwgk.document import Document
 from zwgk.jsonable import jsonable
+from zwgk.jsonl import read_jsonl, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,32 +73,6 @@ def _mark_done(path: Path, stamp: str = "") -> None:
     _done_marker(path).write_text(stamp)
 
 
-def _write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    tmp = path.with_name(path.name + ".tmp")
-    n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    os.replace(tmp, path)
-    return n
-
-
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON-lines file; a broken line is logged and skipped, never fatal."""
-    path = Path(path)
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except ValueError as exc:
-                log.warning("%s:%d: skipped a broken line (%s)", path, lineno, exc)
-
-
 def parse_as_of(value: str | date | None) -> date:
     """A date from 'YYYY-MM-DD' / a date / None (today in Asia/Shanghai)."""
     if isinstance(value, datetime):
@@ -141,10 +116,9 @@ def crawl_step(
     summary_path = out / "summary.json"
     if _is_done(summary_path):
         return json.loads(summary_path.read_text())
-    kept = _keep_partial_output(out)
+    # an interrupted attempt's records stay in the files: crawl() keeps what its output already holds
     result = crawl(sites_path, site_ids=site_ids or None, out_dir=out, state_dir=crawl_state_dir(), base_url=base_url,
                    settings=scrapy_settings)
-    _merge_partial_output(kept, Path(result.documents_path), Path(result.snapshots_path))
     if result.returncode != 0:
         raise StepError(f"the crawl exited with status {result.returncode}; see {result.log_path}")
     summary = {
@@ -163,35 +137,6 @@ def crawl_step(
              summary["document_count"], summary["snapshot_count"], summary["requests"], summary["not_modified"],
              summary["errors"])
     return summary
-
-
-def _keep_partial_output(out: Path) -> list[Path]:
-    """Set aside what an interrupted attempt wrote: the incremental state already counts those pages as
-    seen, so the retry will not fetch them again and they must not be lost when crawl() starts its files anew."""
-    kept = []
-    for name in ("documents.jsonl", "snapshots.jsonl"):
-        path = out / name
-        if path.exists() and path.stat().st_size:
-            n = len(list(out.glob(f"partial-*-{name}")))
-            target = out / f"partial-{n}-{name}"
-            os.replace(path, target)
-            kept.append(target)
-    return kept
-
-
-def _merge_partial_output(kept: list[Path], documents: Path, snapshots: Path) -> None:
-    """Append an earlier attempt's records the new attempt did not produce again (documents by URL)."""
-    if not kept:
-        return
-    seen = {row.get("url") for row in read_jsonl(documents)}
-    for part in kept:
-        target = documents if part.name.endswith("-documents.jsonl") else snapshots
-        with target.open("a", encoding="utf-8") as fh:
-            for row in read_jsonl(part):
-                if target is snapshots or row.get("url") not in seen:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    seen.add(row.get("url"))
-        part.unlink()
 
 
 # --- classify -------------------------------------------------------------------------------------
@@ -257,7 +202,7 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
             row.update(cache.get(_content_key(doc), {}))
             yield row
 
-    n = _write_jsonl_atomic(out_path, merged())
+    n = write_jsonl_atomic(out_path, merged())
     _mark_done(out_path, version)
     return {"documents": str(out_path), "classified": len(todo), "reused": n - len(todo), "version": version}
 

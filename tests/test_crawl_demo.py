@@ -237,6 +237,31 @@ def test_adhoc_url_crawl(demo_web, tmp_path):
     assert snap["site_id"] == "adhoc-127-0-0-1" and snap["item_count"] == 3
 
 
+def test_crawling_again_into_the_same_output_keeps_earlier_records(demo_web, tmp_path):
+    """The state counts written pages as seen, so a re-run must not start the files anew and lose them; a
+    killed crawl's set-aside records are merged back too, the newer version of a document first."""
+    import json
+
+    out = tmp_path / "xzcf.jsonl"
+    column = [{"url": f"{demo_web}/scjgj/xzcf/index.html", "agency": "北京市市场监督管理局", "column_type": "其他"}]
+    first = crawl(urls=column, out_dir=out, state_dir=tmp_path / "state", settings=FAST)
+    urls = sorted(d["url"] for d in first.documents())
+    assert len(urls) == 3
+    work = out.with_name("xzcf.crawl")  # a crawl killed after setting aside its records left this behind
+    fresh = first.documents()[0]
+    stale = {**fresh, "title": "旧版本"}
+    lost = {**stale, "url": f"{demo_web}/scjgj/xzcf/killed.html", "title": "被中断的抓取写下的"}
+    (work / "earlier-0-documents.jsonl").write_text(
+        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in (stale, lost)) + "{broken\n", encoding="utf-8")
+
+    second = crawl(urls=column, out_dir=out, state_dir=tmp_path / "state", settings=FAST)
+    assert second.returncode == 0 and second.items == 1  # nothing new: only the column snapshot
+    docs = {d["url"]: d for d in second.documents()}
+    assert sorted(docs) == sorted([*urls, lost["url"]])
+    assert docs[fresh["url"]]["title"] == fresh["title"] != "旧版本"
+    assert len(second.snapshots()) == 2 and not list(work.glob("earlier-*"))
+
+
 def test_cli_adhoc_crawl_and_reset(demo_web, tmp_path, capsys):
     from zwgk.cli import main
 

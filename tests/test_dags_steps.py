@@ -120,4 +120,4 @@ def test_a_retried_crawl_keeps_what_the_interrupted_attempt_wrote(es_prefix, dem
     crawled = steps.crawl_step(run, SITES_DIR / "demo.yaml", ["mzj"], str(demo_web))
     urls = [d["url"] for d in steps.read_jsonl(crawled["documents"])]
     assert earlier.url in urls and len(urls) == len(set(urls)) == crawled["document_count"] > 1
-    assert not list(out.glob("partial-*"))
+    assert not list((out / ".crawl").glob("earlier-*"))
