@@ -156,6 +156,21 @@ def test_parse_list_skips_navigation(routes):
     assert all("/tzgg/2026" in i.url for i in page.items) and page.next_url is None
 
 
+def test_list_dates_without_year_take_it_from_the_link_only():
+    base = "http://www.example.gov.cn/col/tzgg/"
+    rows = [
+        ("202611/t20261120_1.html", "关于开展2026年度政务公开工作检查的通知", "[11-20]"),
+        ("202612/t20251230_2.html", "关于做好元旦春节期间安全生产工作的通知", "12月30日"),
+        ("202611/t20261118_3.html", "关于公布第二批重点排污单位名录的通知", "11/17"),  # disagrees with the link
+        ("art_4.html", "关于征集2027年民生实事项目建议的公告", "11-16"),  # no date in the link
+        ("202611/t20261115_5.html", "关于2026年第三季度食品安全抽检情况的通告", "2026-11-14"),  # a full date wins
+    ]
+    html = "<html><body><ul class='list'>" + "".join(
+        f"<li><a href='{href}'>{title}</a><span>{when}</span></li>" for href, title, when in rows) + "</ul></body></html>"
+    page = listing.parse_list(html, base + "index.html")
+    assert [i.list_date for i in page.items] == ["2026-11-20", "2025-12-30", None, None, "2026-11-14"]
+
+
 def test_hanweb_datastore_list(routes):
     path, res = _page(routes, "/sthjj/zcjd/index.html")
     html, _ = decode_html(res.body, res.content_type)

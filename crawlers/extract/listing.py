@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lhtml
 
-from crawlers.extract.dates import DATE_RE, _from_match
+from crawlers.extract.dates import DATE_RE, _from_match, url_date
 from crawlers.extract.meta import _is_attachment
 from zwgk.document import ListItem
 
@@ -75,11 +75,22 @@ def _row(a: lhtml.HtmlElement) -> lhtml.HtmlElement:
     return a.getparent()
 
 
-def _row_date(row: lhtml.HtmlElement, title: str) -> str | None:
+# a list date without its year: [11-20], 11/20, 11月20日 (not part of a longer number or a full date)
+MONTH_DAY_RE = re.compile(r"(?<![\d年/.\-])(?P<m>\d{1,2})(?:月(?P<d>\d{1,2})日|[-/](?P<dd>\d{2}))(?![\d/\-])")
+
+
+def _row_date(row: lhtml.HtmlElement, title: str, link: str) -> str | None:
+    """The row's date. Many lists print only month and day; the year is then taken from the link's own
+    date when month and day agree (TRS /202611/t20261120_…), never guessed from today: a stale column's
+    "11-20" of two years ago would otherwise look fresh."""
     text = row.text_content().replace(title, " ")
-    m = DATE_RE.search(text)
-    dt = _from_match(m) if m else None
-    return dt.date().isoformat() if dt else None
+    if m := DATE_RE.search(text):
+        dt = _from_match(m)
+        return dt.date().isoformat() if dt else None
+    if (m := MONTH_DAY_RE.search(text)) and (linked := url_date(link)):
+        if (linked.month, linked.day) == (int(m.group("m")), int(m.group("d") or m.group("dd"))):
+            return linked.date().isoformat()
+    return None
 
 
 # Hanweb "jpage" lists: the rows are CDATA records in <script type="text/xml"><datastore>, drawn by JS
@@ -128,7 +139,7 @@ def parse_list(html: str | lhtml.HtmlElement, url: str, *, all_groups: bool = Fa
             continue
         seen.add(link)
         row = _row(a)
-        date = _row_date(row, title)
+        date = _row_date(row, title, link)
         container = row.getparent() if row is not None and row.getparent() is not None else row
         groups[id(container)].append((ListItem(title=title, url=link, list_date=date), date is not None))
     items = _choose(groups, all_groups or bool(item_xpath))
