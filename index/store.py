@@ -14,7 +14,7 @@ import queue
 import threading
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -168,47 +168,7 @@ def _document_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
     return {"_op_type": "update", "_index": index, "_id": source["id"], "doc": partial, "upsert": source}
 
 
-def _as_document(record: Document | dict[str, Any]) -> Document:
-    if isinstance(record, Document):
-        return record
-    if not isinstance(record, dict):
-        raise ValueError(f"not a document record: {type(record).__name__}")
-    return Document.from_dict(record)
-
-
-def index_documents(
-    client: Elasticsearch,
-    docs: Iterable[Document | dict[str, Any]],
-    *,
-    dead_letters: DeadLetters | None = None,
-    refresh: bool = False,
-    progress: bool = False,
-    total: int | None = None,
-) -> BulkReport:
-    """Upsert documents (_id = Document.id) through the documents alias; failures → dead letters."""
-    return _bulk(
-        client,
-        "documents",
-        docs,
-        _as_document,
-        enrich,
-        _document_action,
-        dead_letters,
-        refresh,
-        progress,
-        total,
-    )
-
-
 # --- snapshots ----------------------------------------------------------------------------------
-
-
-def _as_snapshot(record: ColumnSnapshot | dict[str, Any]) -> ColumnSnapshot:
-    if isinstance(record, ColumnSnapshot):
-        return record
-    if not isinstance(record, dict):
-        raise ValueError(f"not a snapshot record: {type(record).__name__}")
-    return ColumnSnapshot.from_dict(record)
 
 
 def _snapshot_source(snap: ColumnSnapshot) -> dict[str, Any]:
@@ -219,28 +179,54 @@ def _snapshot_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
     return {"_op_type": "index", "_index": index, "_id": source["id"], "_source": source}
 
 
-def index_snapshots(
+@dataclass(frozen=True)
+class RecordKind:
+    """How one kind of record is written: its alias, record class, _source builder and bulk action."""
+
+    name: str  # the alias (schema.alias(name)) and the dead-letter "kind"
+    record: type[Document] | type[ColumnSnapshot]
+    to_source: Callable[[Any], dict[str, Any]]
+    to_action: Callable[[str, dict[str, Any]], dict[str, Any]]
+    unit: str  # for the progress bar
+
+    def parse(self, record: Any) -> Any:
+        if isinstance(record, self.record):
+            return record
+        if not isinstance(record, dict):
+            raise ValueError(f"not a {self.name[:-1]} record: {type(record).__name__}")
+        return self.record.from_dict(record)
+
+
+DOCUMENTS = RecordKind("documents", Document, enrich, _document_action, "doc")
+# _id = ColumnSnapshot.id, so a re-run replaces
+SNAPSHOTS = RecordKind("snapshots", ColumnSnapshot, _snapshot_source, _snapshot_action, "snapshot")
+KINDS = {kind.name: kind for kind in (DOCUMENTS, SNAPSHOTS)}
+
+
+def index_records(
     client: Elasticsearch,
-    snapshots: Iterable[ColumnSnapshot | dict[str, Any]],
+    kind: RecordKind,
+    records: Iterable[Any],
     *,
     dead_letters: DeadLetters | None = None,
     refresh: bool = False,
     progress: bool = False,
     total: int | None = None,
 ) -> BulkReport:
-    """Index column snapshots (_id = ColumnSnapshot.id, so a re-run replaces); failures → dead letters."""
-    return _bulk(
-        client,
-        "snapshots",
-        snapshots,
-        _as_snapshot,
-        _snapshot_source,
-        _snapshot_action,
-        dead_letters,
-        refresh,
-        progress,
-        total,
-    )
+    """Write records of one kind through its alias; whatever is not acknowledged goes to dead letters."""
+    return _bulk(client, kind, records, dead_letters, refresh, progress, total)
+
+
+def index_documents(client: Elasticsearch, docs: Iterable[Document | dict[str, Any]], **options: Any) -> BulkReport:
+    """Upsert documents (_id = Document.id) through the documents alias (options: see index_records)."""
+    return index_records(client, DOCUMENTS, docs, **options)
+
+
+def index_snapshots(
+    client: Elasticsearch, snapshots: Iterable[ColumnSnapshot | dict[str, Any]], **options: Any
+) -> BulkReport:
+    """Index column snapshots through the snapshots alias (options: see index_records)."""
+    return index_records(client, SNAPSHOTS, snapshots, **options)
 
 
 # --- the shared bulk loop -----------------------------------------------------------------------
@@ -307,8 +293,10 @@ class _Prefetch:
 
 
 def _bulk(
-    client, kind, records, convert, to_source, to_action, dead_letters, refresh, progress, total
+    client: Elasticsearch, record_kind: RecordKind, records: Iterable[Any], dead_letters: DeadLetters | None,
+    refresh: bool, progress: bool, total: int | None,
 ) -> BulkReport:
+    kind = record_kind.name
     own_letters = dead_letters is None
     letters = dead_letters or DeadLetters(kind)
     before = letters.count
@@ -322,21 +310,19 @@ def _bulk(
         for record in records:
             original = record.to_dict() if hasattr(record, "to_dict") else record
             try:
-                source = to_source(convert(record))
+                source = record_kind.to_source(record_kind.parse(record))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 letters.write(original, f"invalid {kind[:-1]} record: {exc}", kind)
                 continue
             with pending_lock:
                 pending[source["id"]].append(original)
-            yield to_action(index, source)
+            yield record_kind.to_action(index, source)
 
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(
-            total=total, unit=kind[:-1] if kind != "documents" else "doc", desc=f"index {kind}", disable=None
-        )
+        bar = tqdm(total=total, unit=record_kind.unit, desc=f"index {kind}", disable=None)
     prefetch = _Prefetch(actions(), depth=2 * CHUNK_SIZE)
     try:
         for ok, item in helpers.streaming_bulk(
@@ -419,8 +405,11 @@ def replay_dead_letters(client: Elasticsearch, path: str | Path, *, refresh: boo
     total = BulkReport()
     letters = DeadLetters("replay")
     for kind, records in by_kind.items():
-        writer = index_documents if kind == "documents" else index_snapshots
-        report = writer(client, records, dead_letters=letters, refresh=refresh)
+        if kind not in KINDS:  # kept, not dropped: the file is then not marked replayed
+            for record in records:
+                letters.write(record, f"unknown record kind {kind!r}", kind)
+            continue
+        report = index_records(client, KINDS[kind], records, dead_letters=letters, refresh=refresh)
         total.indexed += report.indexed
     letters.close()
     total.failed = letters.count
