@@ -122,7 +122,8 @@ class Embedder:
         # whose per-operation hand-offs cost more than these small matrices gain (bench_classify).
         self.workers = torch_threads()
         torch.set_num_threads(1)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encoder") if self.workers > 1 else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self.name = name
         self.max_length = max_length
         self.use_prefixes = os.environ.get("ZWGK_MODEL_PREFIXES", "1") != "0"
@@ -168,6 +169,14 @@ class Embedder:
         _rowwise_int8(self.model)
         self.quantized = "rowwise"
 
+    def _workers(self) -> ThreadPoolExecutor:
+        """The worker pool of this process: a process forked after it was made has none of its threads, so
+        it makes its own instead of queueing work nobody runs."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encoder")
+            self._pool_pid = os.getpid()
+        return self._pool
+
     def encode(self, texts: list[str], kind: str = "passage", batch_size: int = ENCODE_BATCH) -> np.ndarray:
         """Embed texts as e5 passages or queries; shape (len(texts), dim), rows L2-normalised."""
         if kind not in PREFIXES:
@@ -198,11 +207,11 @@ class Embedder:
                 out[idx] = torch.nn.functional.normalize(hidden.float().mean(dim=1), p=2, dim=1).numpy()
 
         with self._lock:
-            if self._pool is None or len(batches) == 1:
+            if self.workers == 1 or len(batches) == 1:
                 for idx in batches:
                     run(idx)
             else:
-                list(self._pool.map(run, batches))  # consumed, so a worker's exception is raised here
+                list(self._workers().map(run, batches))  # consumed, so a worker's exception is raised here
         return out
 
 

@@ -46,6 +46,24 @@ def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
         assert np.abs(concurrent - alone).max() < 1e-6
 
 
+def _encode_with_the_inherited_classifier(texts: list[str]) -> np.ndarray:
+    from nlp.classify import load_classifier
+
+    return load_classifier().topics.embed_docs(texts)
+
+
+def test_encoder_works_in_a_forked_process(classifier):
+    """A worker forked after the model was loaded (Celery prefork, a forking task runner) has none of the
+    parent's encoder threads: it must make its own, not queue batches nobody runs (a hang)."""
+    import multiprocessing
+
+    texts = [doc_text(t, b) for t, b in TEXTS]  # several lengths: several batches, so the pool is used
+    parent = classifier.topics.embed_docs(texts)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_encode_with_the_inherited_classifier, (texts,)).get(timeout=120)
+    assert np.abs(child - parent).max() < 1e-6
+
+
 def test_topics_are_batch_independent(classifier):
     def docs():
         return [Document(url=f"https://test.invalid/b{i}", title=t, body=b, column_type="通知公告")
