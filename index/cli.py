@@ -153,20 +153,16 @@ def _index(args) -> int:
     try:
         schema.ensure_indices(client)
         failed = 0
-        jobs = [
-            (args.infile, "documents", store.index_documents),
-            (args.snapshots, "snapshots", store.index_snapshots),
-        ]
-        for path, kind, writer in jobs:
+        for path, kind in ((args.infile, store.DOCUMENTS), (args.snapshots, store.SNAPSHOTS)):
             if not path:
                 continue
-            letters = store.DeadLetters(kind)
+            letters = store.DeadLetters(kind.name)
             records = store.load_jsonl(path, letters)
-            report = writer(
-                client, records, dead_letters=letters, refresh=True, progress=True, total=_count_lines(path)
+            report = store.index_records(
+                client, kind, records, dead_letters=letters, refresh=True, progress=True, total=_count_lines(path)
             )
             letters.close()
-            print(f"{kind}: {report.summary()}")
+            print(f"{kind.name}: {report.summary()}")
             for reason in report.reasons[:3]:
                 print(f"  e.g. {reason[:300]}", file=sys.stderr)
             failed += report.failed

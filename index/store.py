@@ -386,24 +386,25 @@ def _bulk(
 # --- replay -------------------------------------------------------------------------------------
 
 
-def read_dead_letters(path: str | Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
 def replay_dead_letters(client: Elasticsearch, path: str | Path, *, refresh: bool = False) -> BulkReport:
     """Re-submit a dead-letter file; what fails again goes to a new dead-letter file.
 
-    A fully replayed file is renamed to `*.replayed` so it is not replayed twice.
+    A fully replayed file is renamed to `*.replayed` so it is not replayed twice. A line that is not JSON
+    (a process killed mid-write) is carried into the new file as it stands, with its line number.
     """
     path = Path(path)
-    by_kind: dict[str, list[Any]] = defaultdict(list)
-    for entry in read_dead_letters(path):
-        by_kind[entry.get("kind", "documents")].append(entry.get("record"))
-    total = BulkReport()
     letters = DeadLetters("replay")
+    by_kind: dict[str, list[Any]] = defaultdict(list)
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                by_kind[entry.get("kind", "documents")].append(entry.get("record"))
+            except (ValueError, AttributeError) as exc:
+                letters.write(line.rstrip("\n"), f"unreadable line {lineno} of {path.name}: {exc}", "unreadable")
+    total = BulkReport()
     for kind, records in by_kind.items():
         if kind not in KINDS:  # kept, not dropped: the file is then not marked replayed
             for record in records:

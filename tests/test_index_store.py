@@ -103,6 +103,21 @@ def test_es_down_puts_everything_in_dead_letters_and_replay_restores(es, es_pref
     assert not report.dead_letter_path.exists()  # renamed *.replayed so it is not replayed twice
 
 
+def test_replay_of_a_dead_letter_file_cut_mid_line_keeps_the_cut_line(es, es_prefix, letters_dir, tmp_path):
+    """A process killed while writing dead letters leaves half a line: the rest is replayed, the half line
+    goes to the new dead-letter file as it stands, and the old file is not marked replayed."""
+    import json
+
+    good = {"kind": "documents", "reason": "x", "record": _doc(7).to_dict()}
+    cut = json.dumps({"kind": "documents", "reason": "x", "record": _doc(8).to_dict()}, ensure_ascii=False)[:60]
+    path = tmp_path / "documents-cut.jsonl"
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n" + cut, encoding="utf-8")
+    replayed = store.replay_dead_letters(es, path, refresh=True)
+    assert (replayed.indexed, replayed.failed) == (1, 1) and path.exists()
+    (kept,) = _dead(replayed.dead_letter_path)
+    assert kept["record"] == cut and kept["reason"].startswith("unreadable line 2 of documents-cut.jsonl")
+
+
 def test_load_jsonl_sends_bad_lines_to_dead_letters(es, es_prefix, letters_dir, tmp_path):
     path = tmp_path / "documents.jsonl"
     path.write_text(
