@@ -53,7 +53,9 @@ class Classifier:
         self.plan = plan or load_plan()
         self.registry = registry or load_registry()
         self.embedder = embedder or load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
-        self.topics = TopicScorer(self.plan, self.embedder, load_labelled() if labelled is None else labelled)
+        if labelled is None:
+            labelled = load_labelled(plan=self.plan)
+        self.topics = TopicScorer(self.plan, self.embedder, labelled)
         self._lock = threading.Lock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:

@@ -13,13 +13,12 @@ Baselines always name their single best topic (they cannot abstain).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from nlp.topics import doc_text, item_document
+from nlp.topics import doc_text, item_document, load_labelled
 
 
 def subsection(topic_id: str) -> str:
@@ -28,11 +27,6 @@ def subsection(topic_id: str) -> str:
 
 def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-9)
-
-
-def read_gold(path: Path, split: str | None = None) -> list[dict]:
-    items = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [it for it in items if split is None or it.get("split") == split]
 
 
 def _prf(golds: list[set[str]], preds: list[list[str]]) -> dict:
@@ -64,9 +58,13 @@ def evaluate(gold_path: Path, split: str | None = None, classifier=None) -> dict
     from nlp.classify import load_classifier
 
     classifier = classifier or load_classifier()
-    items = read_gold(gold_path, split)
+    if not Path(gold_path).exists():
+        raise ValueError(f"{gold_path}: no such file")
+    items = load_labelled(Path(gold_path), split, plan=classifier.plan)
     if not items:
-        raise ValueError(f"{gold_path}: no labelled items" + (f" in split {split!r}" if split else ""))
+        raise ValueError(f"{gold_path}: no labelled items for the plan in use ({classifier.plan.name})"
+                         + (f" in split {split!r}" if split else "") + '; a file\'s "plan" field names the plan '
+                         "its topic ids belong to (ZWGK_PLAN selects the plan)")
     docs = classifier.classify([item_document(it) for it in items])
     golds = [{subsection(t) for t in it.get("topics") or []} for it in items]
     scorer = classifier.topics

@@ -394,10 +394,24 @@ def item_document(item: dict):
     return Document.from_dict(data)
 
 
-def load_labelled(path: Path | None = None, split: str = "dev") -> list[dict]:
-    """Labelled documents for the head: the bundled dev split (never the held-out one) or a given file."""
+def load_labelled(path: Path | None = None, split: str = "dev", plan=None) -> list[dict]:
+    """Labelled documents for the head: the bundled dev split (never the held-out one) or a given file;
+    with a plan, only those labelled against it (see `labelled_for`)."""
     path = path or DEVSET
     if not path.exists():
         return []
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [it for it in items if split is None or it.get("split", "dev") == split]
+    items = [it for it in items if split is None or it.get("split", "dev") == split]
+    return labelled_for(plan, items) if plan is not None else items
+
+
+def labelled_for(plan, items: list[dict]) -> list[dict]:
+    """The items whose topic ids belong to this plan: those naming it in "plan" (title, either script) or
+    naming none. Labels made for another plan would teach the head wrong topics, so without labels of its
+    own a plan is scored by the zero-shot blend."""
+    mine = [it for it in items if not it.get("plan") or normalize(it["plan"]) == plan.name]
+    if len(mine) < len(items):
+        others = sorted({normalize(it["plan"]) for it in items if it.get("plan") and normalize(it["plan"]) != plan.name})
+        log.warning("%d labelled documents were made for another plan (%s), not %s: left out",
+                    len(items) - len(mine), "、".join(others), plan.name)
+    return mine

@@ -11,6 +11,7 @@ from pathlib import Path
 import opencc
 import pytest
 
+from tests.fixtures.plans import ANOTHER_YEAR
 from zwgk import plan as plan_module
 from zwgk.plan import GENERAL_ID, cn_number, extract_obligations, load_plan, parse_plan
 from zwgk.settings import PACKAGE_DATA
@@ -274,28 +275,6 @@ def test_extract_obligations_patterns():
     assert cn_number("十二") == 12 and cn_number("二十") == 20 and cn_number("３") == 3
 
 
-ANOTHER_YEAR = """某省人民政府辦公廳關于印發《某省2027年政務公開工作要點》的通知
-某政辦發〔2027〕5號
-各市人民政府,省政府各部門:
-現印發給你們,請認真貫徹落實。
-某省人民政府辦公廳
-2027年3月1日
-某省2027年政務公開工作要點
-2027年政務公開工作的總體要求是:堅持以公開為常態。
-一、推進數據開放
-(一)推進公共數據目錄公開
-編制公共數據資源目錄,每季度更新1次。(省大數據局牽頭,各市政府負責落實)
-(二)推進統計信息公開
-1.統計數據發布後,於5個工作日內發布解讀材料。(省統計局負責落實)
-2.按月發布主要經濟指標。(省統計局牽頭,省直相關部門負責落實)建立數據質量通報制度。(省數據質量委員會負責落實)
-二、推進應急信息公開
-(一)完善突發事件信息發布
-較大突發事件發生後,應在48小時內舉行新聞發布會,每年至少開展3次應急演練。(省應急廳、省衛健委牽頭,各市政府負責落實)
-十一、加強隊伍建設
-(三)開展培訓
-定期開展政務公開業務培訓。(省委宣傳部牽頭,各市政府、省政府各部門負責落實)
-各市政府、省政府各部門主要負責同志每半年至少聽取1次政務公開工作匯報。
-"""
 
 
 def test_another_year_plan_written_the_same_way():

@@ -98,3 +98,35 @@ def test_without_labelled_data_a_fixed_blend_still_works(classifier):
     bare.classify([on, off])
     assert on.topics and on.topics[0].id == "3.2"
     assert off.topics == []
+
+
+def test_another_years_plan_is_not_trained_on_labels_made_for_this_one(classifier, caplog):
+    """The bundled labels carry the 2016 plan's topic ids ("1.1" is 权力清单 there): under another plan they
+    are left out, and its own topics are scored by the zero-shot blend."""
+    import logging
+
+    from nlp.classify import Classifier
+    from tests.fixtures.plans import ANOTHER_YEAR
+    from zwgk.plan import parse_plan
+
+    other = parse_plan(ANOTHER_YEAR)
+    with caplog.at_level(logging.WARNING, logger="nlp.topics"):
+        scorer = Classifier(plan=other, embedder=classifier.embedder)
+    assert scorer.topics.weights is None  # no head: nothing was labelled against this plan
+    assert "made for another plan (北京市2016年政务公开工作要点)" in caplog.text
+    doc = scorer.classify([_doc(9, "某省统计局发布2027年一季度主要经济指标解读材料",
+                                "统计数据发布后，我局及时发布解读材料，介绍一季度全省主要经济指标运行情况。", "政策解读")])[0]
+    assert doc.topics and doc.topics[0].id == "1.2.1"
+    assert all(other.get(t.id) is not None for t in doc.topics)
+
+
+def test_eval_refuses_labels_made_for_another_plan(classifier):
+    from nlp.classify import Classifier
+    from nlp.evaluate import evaluate
+    from nlp.topics import DEVSET
+    from tests.fixtures.plans import ANOTHER_YEAR
+    from zwgk.plan import parse_plan
+
+    other = Classifier(plan=parse_plan(ANOTHER_YEAR), embedder=classifier.embedder, labelled=[])
+    with pytest.raises(ValueError, match="no labelled items for the plan in use"):
+        evaluate(DEVSET, split="heldout", classifier=other)

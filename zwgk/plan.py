@@ -253,6 +253,12 @@ class Plan:
         if self.general is not None:
             self._index[self.general.id] = self.general
 
+    @property
+    def name(self) -> str:
+        """The title in simplified script. Labelled documents name it (field "plan") to say whose topic ids
+        they carry: "3.2" of one year's plan is another topic in the next."""
+        return normalize(self.title)
+
     def walk(self):
         """All topics depth-first (without the general pseudo-topic)."""
         for root in self.topics:

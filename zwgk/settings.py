@@ -29,9 +29,12 @@ def index_prefix() -> str:
     return os.environ.get("ZWGK_INDEX_PREFIX", "zwgk")
 
 
+PACKAGED_PLAN = PACKAGE_DATA / "plan" / "beijing-2016-zwgk-workplan.txt"
+
+
 def plan_path() -> Path:
     """The work plan text every stage reads; another year's plan is loaded by pointing ZWGK_PLAN at it."""
-    return Path(os.environ.get("ZWGK_PLAN") or PACKAGE_DATA / "plan" / "beijing-2016-zwgk-workplan.txt")
+    return Path(os.environ.get("ZWGK_PLAN") or PACKAGED_PLAN)
 
 
 def agencies_path() -> Path:

@@ -12,6 +12,8 @@ Labels: plan leaf ids; an interpretation also carries 5.1.1 and a press conferen
 政策解读 / 新闻发布会 duties), next to the topic of its content.
 Split: "heldout" for about 48 % of the non-plan items, chosen by a hash of the title (stable); "dev" otherwise.
 The held-out part is never used to fit or tune anything.
+Plan: every item names the plan its topic ids belong to (field `plan`: the packaged 2016 plan's title), so
+a deployment reading another year's plan does not train on ids that mean other topics there.
 """
 
 from __future__ import annotations
@@ -77,12 +79,18 @@ def read_items(path: Path = ITEMS) -> list[dict]:
     return items
 
 
+def labelled_plan():
+    """The plan the items are labelled against: the packaged one, whatever ZWGK_PLAN says."""
+    from zwgk.plan import load_plan
+    from zwgk.settings import PACKAGED_PLAN
+
+    return load_plan(PACKAGED_PLAN)
+
+
 def plan_items() -> list[dict]:
     """Up to three sentences of each plan leaf's own text, labelled with the leaf."""
-    from zwgk.plan import load_plan
-
     out = []
-    for topic in load_plan().leaves():
+    for topic in labelled_plan().leaves():
         body = _CLAUSE.sub("", topic.own_text or topic.text)
         sentences = [s.strip() for s in re.split(r"[。\n]", body) if len(s.strip()) >= 12]
         for sentence in sentences[1:4] or sentences[:1]:  # skip the heading sentence when there are others
@@ -105,9 +113,11 @@ def plan_items() -> list[dict]:
 
 def build(out: Path = OUT) -> int:
     items = read_items() + plan_items()
+    plan_name = labelled_plan().name
     for n, item in enumerate(items, 1):
         item["id"] = f"dev{n:04d}"
         item["url"] = f"https://devset.invalid/{item['id']}"
+        item["plan"] = plan_name
     with out.open("w", encoding="utf-8") as fh:
         for item in items:
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
