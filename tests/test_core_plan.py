@@ -11,7 +11,7 @@ from pathlib import Path
 import opencc
 import pytest
 
-from tests.fixtures.plans import ANOTHER_YEAR
+from tests.fixtures.plans import ANOTHER_YEAR, NATIONAL_FORMAT
 from zwgk import plan as plan_module
 from zwgk.plan import GENERAL_ID, cn_number, extract_obligations, load_plan, parse_plan
 from zwgk.settings import PACKAGE_DATA
@@ -381,3 +381,18 @@ def test_topics_command_with_another_plan(tmp_path, capsys):
     assert "某省2027年政務公開工作要點" in captured.out and "11.3" in captured.out
     assert "省大数据局" in captured.err  # names the registry does not know are reported
     assert main(["topics", "--plan", str(tmp_path / "missing.txt")]) == 1
+
+
+def test_national_format_plan_with_full_width_numbering():
+    p = parse_plan(NATIONAL_FORMAT)
+    assert p.year == 2030 and normalize(p.doc_number) == "国办发〔2030〕9号" and p.issued_on == date(2030, 4, 2)
+    assert [t.id for t in p.walk()] == ["1", "1.1", "1.2", "1.2.1", "1.2.2", "2", "2.1", "2.2"]
+    assert p.get("1.1").lead_agencies == ["国务院办公厅"] and p.get("1.1").responsible_agencies == ["各地区各部门"]
+    duties = {(t.id, o.duty, o.amount, o.unit, o.period, o.min_count) for t, o in p.obligations(include_general=False)}
+    assert duties == {
+        ("1.1", "interpretation", 3, "working_days", None, None),
+        ("1.2.1", "publish", None, None, "month", 1),
+        ("1.2.2", "press_conference", None, None, "quarter", 2),
+        ("2.1", "press_conference", 24, "hours", None, None),
+        ("2.2", "penalty_disclosure", 20, "working_days", None, None),
+    }
