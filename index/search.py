@@ -247,8 +247,13 @@ def _term_clause(term: Term) -> dict[str, Any] | None:
     if term.phrase:
         return recall
     precise = " ".join(text.segment(term.text)).lower()
+    # The bigram phrase decides what matches (a page whose jieba tokens hold the term holds its characters
+    # too); the token phrase only adds score where jieba agrees. As must + should, the token phrase is
+    # checked on the recall matches alone instead of being walked over the whole index as a disjunction
+    # — the same hits and scores, cheaper for OR and NOT queries that combine several terms.
     return {
         "bool": {
+            "must": [recall],
             "should": [
                 {
                     "multi_match": {
@@ -256,10 +261,8 @@ def _term_clause(term: Term) -> dict[str, Any] | None:
                         "type": "phrase",
                         "fields": ["title_tokens^3", "body_tokens"],
                     }
-                },
-                recall,
+                }
             ],
-            "minimum_should_match": 1,
         }
     }
 
