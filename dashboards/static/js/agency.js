@@ -19,14 +19,9 @@
     if (select.value) await load(); else Z.pageLoaded();
   }
 
-  async function load() {
-    showError(null);
-    try {
-      render(await api("/api/agencies/" + encodeURIComponent(select.value), { as_of: document.getElementById("as_of").value }));
-    } catch (err) {
-      showError(err);
-    }
-    Z.pageLoaded();
+  function load() {
+    return Z.loadInto("/api/agencies/" + encodeURIComponent(select.value),
+      { as_of: document.getElementById("as_of").value }, render);
   }
 
   function statusBadge(s) {

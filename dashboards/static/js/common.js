@@ -154,6 +154,18 @@ const Z = (() => {
 
   function pageLoaded() { document.body.dataset.loaded = "1"; }
 
+  // a page's main request: clear the error box, GET path with query, hand the JSON to render (or show the
+  // error), then mark the page loaded for the browser tests
+  async function loadInto(path, query, render) {
+    showError(null);
+    try {
+      render(await api(path, query));
+    } catch (err) {
+      showError(err);
+    }
+    pageLoaded();
+  }
+
   return { h, link, marked, replace, api, post, showError, table, kpi, pct, day, badge, chart, esc, safeHref,
-           params, formFromUrl, formValues, urlFromValues, pageLoaded };
+           params, formFromUrl, formValues, urlFromValues, pageLoaded, loadInto };
 })();

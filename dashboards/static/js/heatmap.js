@@ -5,14 +5,8 @@
   const { h, api, replace, table, link, showError, chart, esc, badge } = Z;
   const form = document.getElementById("heatmap-form");
 
-  async function load() {
-    showError(null);
-    try {
-      render(await api("/api/freshness/heatmap", { as_of: document.getElementById("as_of").value }));
-    } catch (err) {
-      showError(err);
-    }
-    Z.pageLoaded();
+  function load() {
+    return Z.loadInto("/api/freshness/heatmap", { as_of: document.getElementById("as_of").value }, render);
   }
 
   function level(n, max) {

@@ -1,20 +1,12 @@
 // 总览: this week's compliance at a glance, from GET /api/overview
 "use strict";
 (() => {
-  const { h, api, replace, table, kpi, pct, link, showError, chart, esc, badge } = Z;
+  const { h, replace, table, kpi, pct, link, chart, esc, badge } = Z;
   const form = document.getElementById("asof-form");
   const STATUS = { sent: "已发送", pending: "待发送", failed: "发送失败" };
 
-  async function load() {
-    showError(null);
-    const asOf = document.getElementById("as_of").value;
-    try {
-      const data = await api("/api/overview", { as_of: asOf });
-      render(data);
-    } catch (err) {
-      showError(err);
-    }
-    Z.pageLoaded();
+  function load() {
+    return Z.loadInto("/api/overview", { as_of: document.getElementById("as_of").value }, render);
   }
 
   function render(d) {

@@ -1,18 +1,12 @@
 // 时效: lag distributions per duty and the overdue list (GET /api/timeliness)
 "use strict";
 (() => {
-  const { h, api, replace, table, kpi, pct, link, showError, chart, esc, badge } = Z;
+  const { h, replace, table, kpi, pct, link, chart, esc, badge } = Z;
   const form = document.getElementById("asof-form");
   const SHOWN = 100;
 
-  async function load() {
-    showError(null);
-    try {
-      render(await api("/api/timeliness", { as_of: document.getElementById("as_of").value }));
-    } catch (err) {
-      showError(err);
-    }
-    Z.pageLoaded();
+  function load() {
+    return Z.loadInto("/api/timeliness", { as_of: document.getElementById("as_of").value }, render);
   }
 
   function render(d) {
