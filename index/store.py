@@ -203,20 +203,6 @@ SNAPSHOTS = RecordKind("snapshots", ColumnSnapshot, _snapshot_source, _snapshot_
 KINDS = {kind.name: kind for kind in (DOCUMENTS, SNAPSHOTS)}
 
 
-def index_records(
-    client: Elasticsearch,
-    kind: RecordKind,
-    records: Iterable[Any],
-    *,
-    dead_letters: DeadLetters | None = None,
-    refresh: bool = False,
-    progress: bool = False,
-    total: int | None = None,
-) -> BulkReport:
-    """Write records of one kind through its alias; whatever is not acknowledged goes to dead letters."""
-    return _bulk(client, kind, records, dead_letters, refresh, progress, total)
-
-
 def index_documents(client: Elasticsearch, docs: Iterable[Document | dict[str, Any]], **options: Any) -> BulkReport:
     """Upsert documents (_id = Document.id) through the documents alias (options: see index_records)."""
     return index_records(client, DOCUMENTS, docs, **options)
@@ -229,7 +215,7 @@ def index_snapshots(
     return index_records(client, SNAPSHOTS, snapshots, **options)
 
 
-# --- the shared bulk loop -----------------------------------------------------------------------
+# --- the bulk loop -----------------------------------------------------------------------
 
 
 def _reason(item: dict[str, Any]) -> str:
@@ -292,10 +278,17 @@ class _Prefetch:
         self.thread.join()
 
 
-def _bulk(
-    client: Elasticsearch, record_kind: RecordKind, records: Iterable[Any], dead_letters: DeadLetters | None,
-    refresh: bool, progress: bool, total: int | None,
+def index_records(
+    client: Elasticsearch,
+    record_kind: RecordKind,
+    records: Iterable[Any],
+    *,
+    dead_letters: DeadLetters | None = None,
+    refresh: bool = False,
+    progress: bool = False,
+    total: int | None = None,
 ) -> BulkReport:
+    """Write records of one kind through its alias; whatever is not acknowledged goes to dead letters."""
     kind = record_kind.name
     own_letters = dead_letters is None
     letters = dead_letters or DeadLetters(kind)
