@@ -173,6 +173,10 @@ class Embedder:
         """The worker pool of this process: a process forked after it was made has none of its threads, so
         it makes its own instead of queueing work nobody runs."""
         if self._pool is None or self._pool_pid != os.getpid():
+            # torch rebuilds its internal thread pool lazily after a fork, and two workers doing that at once
+            # can find it half-built ("Invalid thread pool!": 20 of 40 forked children here); setting the
+            # thread count in this thread rebuilds it once, before any worker starts
+            self._torch.set_num_threads(1)
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encoder")
             self._pool_pid = os.getpid()
         return self._pool
