@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.topics import TopicScorer, doc_text, load_labelled
 from zwgk.document import Document
+from zwgk.forks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Classifier:
         if labelled is None:
             labelled = load_labelled(plan=self.plan)
         self.topics = TopicScorer(self.plan, self.embedder, labelled)
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
         """Fill the nlp fields in place and return the same documents."""
@@ -72,7 +72,7 @@ class Classifier:
             doc.kind = classify_kind(doc)
             doc.agencies = document_agencies(doc, self.registry)
         texts = [doc_text(d.title, d.body) for d in docs]
-        with self._lock:
+        with self._lock.held():
             embs = self.topics.embed_docs(texts)
         probs = self.topics.probabilities(texts, embs, [d.kind for d in docs], [d.agencies for d in docs])
         for doc, text, topics in zip(docs, texts, self.topics.decide(probs, texts), strict=True):
@@ -106,13 +106,13 @@ def classifier_version() -> str:
 
 
 _classifier: Classifier | None = None
-_classifier_lock = threading.Lock()
+_classifier_lock = ForkSafeLock()  # a child forked mid-load loads its own
 
 
 def load_classifier() -> Classifier:
     """The process-wide Classifier (loaded on first use)."""
     global _classifier
-    with _classifier_lock:
+    with _classifier_lock.held():
         if _classifier is None:
             _classifier = Classifier()
         return _classifier

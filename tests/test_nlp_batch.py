@@ -3,10 +3,14 @@ equal token count (no padding), so the arithmetic per document is the same alone
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 from nlp.topics import doc_text
+from tests.fixtures.forks import in_a_forked_child
 from zwgk.document import Document
 
 TEXTS = [
@@ -46,25 +50,39 @@ def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
         assert np.abs(concurrent - alone).max() < 1e-6
 
 
-def _encode_with_the_inherited_classifier(texts: list[str]) -> np.ndarray:
-    from nlp.classify import load_classifier
-
-    return load_classifier().topics.embed_docs(texts)
-
-
 def test_encoder_works_in_a_forked_process(classifier):
     """A worker forked after the model was loaded (Celery prefork, a forking task runner) has none of the
     parent's encoder threads: it must make its own, not queue batches nobody runs (a hang), and its workers
     must not race torch's own rebuild of its thread pool (failed in about half of the forks before). Five
     forks, so that race would show."""
-    import multiprocessing
+    from nlp.classify import load_classifier
 
     texts = [doc_text(t, b) for t, b in TEXTS]  # several lengths: several batches, so the pool is used
     parent = classifier.topics.embed_docs(texts)
     for _ in range(5):
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            child = pool.apply_async(_encode_with_the_inherited_classifier, (texts,)).get(timeout=120)
+        child = in_a_forked_child(lambda: load_classifier().topics.embed_docs(texts))
         assert np.abs(child - parent).max() < 1e-6
+
+
+def test_a_fork_during_an_encode_can_encode(classifier):
+    """Forked while another thread is in the middle of an encode: the child inherits that encode's lock as
+    held, and nobody in the child would ever release it; the child's own encode must run, not hang."""
+    from nlp.classify import load_classifier
+
+    texts = [doc_text(t, b) for t, b in TEXTS]
+    parent = classifier.topics.embed_docs(texts)
+    embedder = classifier.embedder
+    long_job = [f"{texts[2]}第{i}次" for i in range(400)]  # seconds of work, so the fork lands inside it
+    busy = threading.Thread(target=embedder.encode, args=(long_job,))
+    busy.start()
+    try:
+        while not embedder._lock.locked():  # taken after tokenising, for the forward passes
+            assert busy.is_alive(), "the encode finished before it was seen running"
+            time.sleep(0.001)
+        child = in_a_forked_child(lambda: load_classifier().topics.embed_docs(texts))
+        assert np.abs(child - parent).max() < 1e-6
+    finally:
+        busy.join()
 
 
 def test_topics_are_batch_independent(classifier):

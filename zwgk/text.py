@@ -9,13 +9,14 @@ to jieba once, from `add_user_words`, so 市食品药品监管局 and 权力清�
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from zwgk.forks import ForkSafeLock
+
 _WHITESPACE = re.compile(r"\s+")
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _user_words: set[str] = set()
 
 
@@ -52,7 +53,7 @@ def _jieba():
 def add_user_words(words: Iterable[str]) -> None:
     """Teach jieba domain words (normalised); idempotent and thread-safe."""
     jb = _jieba()
-    with _lock:
+    with _lock.held():
         for word in words:
             word = normalize(word)
             if word and word not in _user_words:
