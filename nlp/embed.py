@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp import model as model_files
-from zwgk.forks import ForkSafeLock, after_fork_in_child
+from zwgk.forks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,7 @@ class Embedder:
         self.workers = torch_threads()
         torch.set_num_threads(1)
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self.name = name
         self.max_length = max_length
         self.use_prefixes = os.environ.get("ZWGK_MODEL_PREFIXES", "1") != "0"
@@ -139,7 +139,6 @@ class Embedder:
         self.dim = int(self.model.config.hidden_size)
         self._torch = torch
         self._lock = ForkSafeLock()  # one encode call at a time per process (its workers use the cores)
-        _EMBEDDERS.add(self)
 
     def _quantize_linear(self) -> None:
         """int8 dynamic quantisation of the Linear layers: ~2.5x faster on CPU for short inputs."""
@@ -171,14 +170,15 @@ class Embedder:
         self.quantized = "rowwise"
 
     def _workers(self) -> ThreadPoolExecutor:
-        """The worker pool of this process, made on first use (a forked child drops its parent's, see
-        _drop_parent_pools, and makes its own here)."""
-        if self._pool is None:
+        """The worker pool of this process: a process forked after it was made has none of its threads, so
+        it makes its own instead of queueing work nobody runs."""
+        if self._pool is None or self._pool_pid != os.getpid():
             # torch rebuilds its internal thread pool lazily after a fork, and two workers doing that at once
             # can find it half-built ("Invalid thread pool!": 20 of 40 forked children here); setting the
             # thread count in this thread rebuilds it once, before any worker starts
             self._torch.set_num_threads(1)
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encoder")
+            self._pool_pid = os.getpid()
         return self._pool
 
     def encode(self, texts: list[str], kind: str = "passage", batch_size: int = ENCODE_BATCH) -> np.ndarray:
@@ -217,17 +217,6 @@ class Embedder:
             else:
                 list(self._workers().map(run, batches))  # consumed, so a worker's exception is raised here
         return out
-
-
-_EMBEDDERS: weakref.WeakSet[Embedder] = weakref.WeakSet()
-
-
-@after_fork_in_child
-def _drop_parent_pools() -> None:
-    """A forked child has none of its parent's encoder threads: batches queued on the parent's pool would
-    wait for nobody (a hang), so each embedder makes a pool of its own on its next encode."""
-    for embedder in list(_EMBEDDERS):
-        embedder._pool = None
 
 
 @lru_cache(maxsize=4)

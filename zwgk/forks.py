@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 _LOCKS: weakref.WeakSet[ForkSafeLock] = weakref.WeakSet()
-_AFTER_FORK: list[Callable[[], None]] = []
 
 
 class ForkSafeLock:
@@ -40,18 +39,9 @@ class ForkSafeLock:
         self._lock = threading.Lock()
 
 
-def after_fork_in_child(reset: Callable[[], None]) -> Callable[[], None]:
-    """Register reset() to run in every forked child after its locks are renewed (e.g. drop a thread pool
-    whose threads stayed behind in the parent). Usable as a decorator."""
-    _AFTER_FORK.append(reset)
-    return reset
-
-
-def _in_child() -> None:
+def _renew_all() -> None:
     for lock in list(_LOCKS):
         lock._renew()
-    for reset in _AFTER_FORK:
-        reset()
 
 
-os.register_at_fork(after_in_child=_in_child)
+os.register_at_fork(after_in_child=_renew_all)  # runs while the child has a single thread: no race
