@@ -66,6 +66,9 @@ def _obligation_line(o) -> str:
         when = f"{o.amount} {o.unit}" + (f" after {o.trigger}" if o.trigger else "")
     elif o.kind == "cadence":
         when = f"every {o.period}" + (f", at least {o.min_count}×" if o.min_count and o.min_count > 1 else "")
+    elif o.kind == "due":
+        when = " and ".join(filter(None, (f"by {o.due_on.isoformat()}" if o.due_on else None,
+                                          "ongoing" if o.ongoing else None))) or "by a time not read as a date"
     else:
         when = "regularly (定期)"
     return f"[{o.duty}] {when}: {o.phrase} → {_names(o.agencies)}"

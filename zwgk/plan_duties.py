@@ -176,6 +176,7 @@ _DUE_FORMS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(\d{4})年"), lambda y, m: date(y, 12, 31)),
 )
 _ONGOING = re.compile(r"持续|长期|常态化|长效|经常性")
+_DUE_HINT = re.compile(r"[0-9０-９年月季底末内]|持|長|长|常|經|经")  # either script
 # what a due expression may carry around it: 前 / 以前 / 完成 / 并持续落实 …
 _DUE_TAIL = re.compile(r"^(前|以前|之前)?(完成|基本完成|全面完成)?(并|,)?(持续推进|持续落实|持续开展|长期坚持|持续)?$")
 
@@ -190,6 +191,8 @@ def parse_due(text: str, year: int | None, whole: bool = False) -> tuple[date | 
     2022年10月 → 2022-10-31; 2022年底前 → 2022-12-31; 6月底前 (plan year 2023) → 2023-06-30;
     全年 → the plan year's 31 Dec; 持续推进 → (None, …, True); 2018年底前完成并持续落实 → both.
     """
+    if not _DUE_HINT.search(text):  # most parts are names: no need to normalise them
+        return None
     norm = normalize(text).replace(" ", "").strip("。.;,、")
     if not norm or len(norm) > 40:
         return None

@@ -38,7 +38,8 @@ _CN_NUM = "零〇一二两兩三四五六七八九十百"
 
 def cn_number(text: str) -> int | None:
     """Value of a small Chinese or Arabic numeral (三 → 3, 十二 → 12, 二十 → 20, 2 → 2)."""
-    text = normalize(text)
+    if not (text.isascii() or all(c in _CN_NUM for c in text)):
+        text = normalize(text)  # full-width digits
     if text.isdigit():
         return int(text)
     if not text or any(c not in _CN_NUM for c in text):
@@ -146,19 +147,18 @@ _FURNITURE = re.compile(
 
 def skip_reason(line: str, titles: set[str]) -> str | None:
     """Why a body line is no topic's text (page number, repeated title, …), or None."""
-    if _PAGE_NUMBER.match(normalize(line)):
+    if len(line) > 80:  # every such line is short
+        return None
+    norm = normalize(line)
+    if _PAGE_NUMBER.match(norm):
         return "page number"
     if _FURNITURE.match(line):
         return "web page furniture"
-    if _DISTRIBUTION.search(normalize(line)):
+    if _DISTRIBUTION.search(norm):
         return "distribution note (抄送/印发/此件公开)"
-    if _key(line) in titles:
+    if norm.replace(" ", "") in titles:
         return "page header: repeats the title"
     return None
-
-
-def _key(text: str) -> str:
-    return normalize(text).replace(" ", "")
 
 
 # ---- the outline ----------------------------------------------------------------------------------
