@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp.agencies import document_agencies
-from nlp.kind import classify_kind
+from nlp.kind import KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
-from nlp.topics import TopicScorer, doc_text, load_labelled
+from nlp.topics import TopicScorer, doc_text, load_labelled, transfer_head
 from zwgk.document import Document
 from zwgk.forks import ForkSafeLock
 
@@ -32,14 +32,15 @@ def embed_max_tokens() -> int:
 
 
 def embed_quantize() -> str:
-    """Encoder precision, env ZWGK_QUANTIZE: "rowwise" (default: int8 weights per output channel x int8
+    """Encoder precision, env ZWGK_QUANTIZE: "auto" (default: rowwise where the CPU has int8 dot products,
+    fp32 where it has not), "rowwise" (int8 weights per output channel x int8
     activations per token with exact int32 sums, so a document's vector does not depend on its batch;
     same held-out quality as fp32, 2.4x faster on 2 cores), "none"/"0" (fp32), or "dynamic"/"1" (torch
     dynamic int8: no faster here, and it scales activations per batch tensor, so a document's vector then
     depends on its batch neighbours)."""
     from nlp.embed import quantize_mode
 
-    return quantize_mode(os.environ.get("ZWGK_QUANTIZE", "rowwise"))
+    return quantize_mode(os.environ.get("ZWGK_QUANTIZE", "auto"))
 
 
 class Classifier:
@@ -56,6 +57,9 @@ class Classifier:
         if labelled is None:
             labelled = load_labelled(plan=self.plan)
         self.topics = TopicScorer(self.plan, self.embedder, labelled)
+        if self.topics.head is None and (head := transfer_head(self.embedder)) is not None:
+            self.topics.use_head(head)  # no labels for this plan: the head learnt under the packaged one
+        self.kinds = load_kind_model(self.embedder)
         self._lock = ForkSafeLock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
@@ -68,17 +72,44 @@ class Classifier:
     def _classify_batch(self, docs: list[Document]) -> None:
         if not docs:
             return
-        for doc in docs:
-            doc.kind = classify_kind(doc)
-            doc.agencies = document_agencies(doc, self.registry)
         texts = [doc_text(d.title, d.body) for d in docs]
         with self._lock.held():
             embs = self.topics.embed_docs(texts)
+        for doc, kind in zip(docs, document_kinds(docs, embs, self.kinds), strict=True):
+            doc.kind = kind
+            doc.agencies = document_agencies(doc, self.registry)
         probs = self.topics.probabilities(texts, embs, [d.kind for d in docs], [d.agencies for d in docs])
         for doc, text, topics in zip(docs, texts, self.topics.decide(probs, texts), strict=True):
             doc.topics = topics
             doc.sentiment = sentiment_score(text) if _is_news(doc) else None
             doc.interprets = policy_reference(doc) if doc.kind == "interpretation" else None
+
+
+def load_kind_model(embedder) -> KindModel | None:
+    """The kind model fitted on the labelled real pages' dev split (kinds do not depend on the plan),
+    cached on disk by model and labels; None without labelled pages."""
+    import hashlib
+
+    import numpy as np
+
+    from nlp.topics import REALPAGES, _cache_dir, item_document
+
+    items = [it for it in load_labelled(REALPAGES, "dev") if it.get("kind")]
+    if len(items) < 20:
+        return None
+    key = hashlib.sha1(json.dumps([embedder.name, embedder.max_length, str(getattr(embedder, "quantized", "")),
+                                   [[it.get("title"), it.get("body"), it["kind"]] for it in items]],
+                                  ensure_ascii=False).encode()).hexdigest()[:16]
+    path = _cache_dir() / f"kind-model-{key}.npy"
+    try:
+        return KindModel(np.load(path))
+    except (OSError, ValueError):
+        pass  # not fitted yet in this ZWGK_HOME
+    texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
+    docs = [item_document({**it, "column_type": "其他"}) for it in items]
+    model = KindModel.fit(docs, embedder.encode(texts, kind="query"), [it["kind"] for it in items])
+    np.save(path, model.weights)
+    return model
 
 
 def _is_news(doc: Document) -> bool:
@@ -98,7 +129,7 @@ def classifier_version() -> str:
                  embed_quantize(), embed.KERNEL_VERSION):
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
-    for path in (topics.DEVSET, settings.plan_path(), settings.agencies_path(),
+    for path in (*topics.LABELLED, settings.plan_path(), settings.agencies_path(),
                  *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "agencies", "topics"))):
         if path.exists():
             h.update(path.read_bytes())

@@ -36,11 +36,14 @@ def register(sub) -> None:
     nlp_sub = nlp.add_subparsers(dest="nlp_command", metavar="ACTION")
     ev = nlp_sub.add_parser(
         "eval",
-        help="per-topic P/R/F1, macro-F1, top-1 and kind accuracy against baselines on a labelled file",
+        help="top-1, recall@3, macro-F1, kind accuracy, abstentions and docs/s beside the baselines, per set",
+        description="Without --gold: one table per bundled set (the plan-worded dev set, the held-out real "
+        "pages, a second plan scored zero-shot). With --gold: that labelled JSON-lines file.",
     )
-    ev.add_argument("--gold", required=True, help="labelled JSON-lines file (e.g. nlp/data/devset.jsonl)")
+    ev.add_argument("--gold", default=None, help="labelled JSON-lines file (default: every bundled set)")
     ev.add_argument("--split", default=None, help="only items of this split (dev or heldout)")
-    ev.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ev.add_argument("--plan", default=None, help="plan file the --gold labels belong to (default: ZWGK_PLAN)")
+    ev.add_argument("--json", action="store_true", help="print the full results as JSON")
     ev.set_defaults(func=_eval)
     nlp.set_defaults(func=lambda args: (nlp.print_help(), 2)[1])
 
@@ -63,12 +66,25 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from nlp.evaluate import evaluate, format_table
+    from pathlib import Path
 
+    from nlp.data import EvalSet
+    from nlp.evaluate import evaluate_sets, format_table
+
+    sets = None
+    if args.gold:
+        plan = Path(args.plan) if args.plan else None
+        if plan is not None and not plan.is_file():
+            print(f"zwgk nlp eval: {plan}: no such plan file", file=sys.stderr)
+            return 2
+        sets = [EvalSet(args.gold, Path(args.gold), args.split, plan)]
     try:
-        result = evaluate(args.gold, split=args.split)
+        results = evaluate_sets(sets=sets)
     except (OSError, ValueError) as exc:
         print(f"zwgk nlp eval: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
+    if args.json:
+        print(json.dumps(results if sets is None else results[0], ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(format_table(r) for r in results))
     return 0

@@ -36,8 +36,21 @@ QUANTIZE_MODES = ("none", "rowwise", "dynamic")
 ENCODE_BATCH = 16
 
 
+def has_fast_int8() -> bool:
+    """Whether this CPU multiplies int8 in hardware (AVX512-VNNI, AVX-VNNI or AMX). Without it torch's
+    `_int_mm` falls back to a scalar loop: 2 docs/s instead of 120 on a 2-core AVX2-only EPYC."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
+
+
 def quantize_mode(value: bool | str | None) -> str:
-    """Normalise a quantisation setting: False/None/"0" → none, True/"1" → dynamic, else the mode named."""
+    """Normalise a quantisation setting: False/None/"0" → none, True/"1" → dynamic, "auto" → rowwise where the
+    CPU has int8 dot products and fp32 elsewhere, else the mode named."""
+    if value == "auto":
+        return "rowwise" if has_fast_int8() else "none"
     if value is None or value is False or value in ("0", "", "none", "fp32"):
         return "none"
     if value is True or value in ("1", "dynamic"):

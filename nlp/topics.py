@@ -40,7 +40,9 @@ DOC_BODY_CHARS = 256
 MAX_TOPICS = 3
 MIN_CHARS = 12  # a page with less text than this (网站地图, 联系我们) is about no topic
 HEAD_VERSION = 6  # part of the head cache key: bump when features or fitting change
-DEVSET = Path(__file__).parent / "data" / "devset.jsonl"
+DEVSET = Path(__file__).parent / "data" / "devset.jsonl"  # written in the plan's words (see build_devset)
+REALPAGES = Path(__file__).parent / "data" / "realpages.jsonl"  # real published pages (see build_realpages)
+LABELLED = (REALPAGES, DEVSET)  # what the head learns from: the dev split of each, never "heldout"
 _CLAUSE = re.compile(r"[(（][^()（）]*(牵头|落实|负责)[^()（）]*[)）]")
 _SENTENCE = re.compile(r"[。;；\n]")
 KIND_CUES = {
@@ -51,8 +53,12 @@ KIND_CUES = {
 _STOP = set("的 和 与 及 等 在 对 了 是 为 将 并 由 按 各 个 中 上 下 好 做好 进一步 工作 推进 加强 开展 做 相关 有关 以及 或 其 之 于 向".split())
 FEATURES = (
     "emb_full", "emb_sent", "emb_full_rel", "emb_sent_rel", "kw", "kw_rel", "kind", "cent", "cent_rel",
-    "cover", "cover_rel", "agency",
+    "cover", "cover_rel", "agency", "bigram", "bigram_rel", "knn", "knn_rel",
 )
+# features that come from labelled documents of the plan in use; the transfer head (for a plan without
+# labels of its own) is fitted without them, so everything it reads derives from the plan's own text
+LABEL_FEATURES = ("cent", "cent_rel", "knn", "knn_rel")
+PLAN_FEATURES = tuple(i for i, name in enumerate(FEATURES) if name not in LABEL_FEATURES)
 
 
 def doc_text(title: str, body: str) -> str:
@@ -93,11 +99,36 @@ class TopicTexts:
         return cls(ids, texts, sentences, digest)
 
 
-class KeywordScorer:
-    """TF-IDF over jieba tokens of each topic's text; cosine to a document's tokens."""
+_RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
 
-    def __init__(self, topic_texts: list[str]):
-        docs = [Counter(tokens(t)) for t in topic_texts]
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of each run of Chinese characters, plus whole latin words (no numbers):
+    the analyzer of the char-bigram baseline and feature, blind to segmentation errors."""
+    return list(_char_bigrams(text))
+
+
+@lru_cache(maxsize=4096)
+def _char_bigrams(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for run in _RUNS.findall(text.lower()):
+        if run.isascii():
+            if not run.isdigit():
+                out.append(run)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tuple(out)
+
+
+class KeywordScorer:
+    """TF-IDF over a text's terms (jieba tokens by default, or char bigrams) of each topic's text; cosine
+    to a document's terms."""
+
+    def __init__(self, topic_texts: list[str], analyzer=tokens):
+        self.analyzer = analyzer
+        docs = [Counter(analyzer(t)) for t in topic_texts]
         df = Counter(tok for d in docs for tok in d)
         n = len(docs)
         self.idf = {tok: math.log((1 + n) / (1 + c)) + 1.0 for tok, c in df.items()}
@@ -112,7 +143,7 @@ class KeywordScorer:
 
     def vector(self, text: str) -> np.ndarray:
         vec = np.zeros(len(self.vocab), dtype=np.float32)
-        for tok, c in Counter(tokens(text)).items():
+        for tok, c in Counter(self.analyzer(text)).items():
             j = self.vocab.get(tok)
             if j is not None:
                 vec[j] = (1 + math.log(c)) * self.idf[tok]
@@ -124,7 +155,7 @@ class KeywordScorer:
         present = self.matrix > 0
         out = np.zeros((len(texts), self.matrix.shape[0]), dtype=np.float32)
         for i, text in enumerate(texts):
-            toks = set(tokens(text))
+            toks = set(self.analyzer(text))
             cols = [self.vocab[t] for t in toks if t in self.vocab]
             if not cols:
                 continue
@@ -172,17 +203,18 @@ class TopicScorer:
         self.topics = TopicTexts.from_plan(plan)
         self.embedder = embedder
         self.keywords = KeywordScorer(self.topics.texts)
+        self.bigrams = KeywordScorer(self.topics.texts, analyzer=char_bigrams)
         self.affinity = kind_affinity(self.topics.texts)
         self.agency_weight = topic_agency_weights(plan, self.topics.ids)
         self.index = {tid: i for i, tid in enumerate(self.topics.ids)}
         self._load_topic_embeddings()
-        self.centroids = np.zeros((len(self.topics.ids), embedder.dim), dtype=np.float32)
-        self.has_centroid = np.zeros(len(self.topics.ids), dtype=bool)
-        self.weights: np.ndarray | None = None
+        self.lab_embs: np.ndarray | None = None  # labelled documents' vectors (docs, dim)
+        self.lab_y: np.ndarray | None = None  # and their topics (docs, topics)
+        self.head: Head | None = None
         self.top_threshold = 0.5  # the best topic is kept from here (below: off plan)
         self.threshold = 0.5  # further topics (multi-label) from here
         if labelled:
-            self._fit_cached(labelled)
+            self._fit_cached(labelled, tuple(range(len(FEATURES))))
 
     # ---- topic embeddings, cached by plan + model --------------------------------------------------
     def _model_key(self) -> str:
@@ -215,9 +247,11 @@ class TopicScorer:
         for t in range(len(self.topics.ids)):
             sent[:, t] = sent_all[:, self.sent_owner == t].max(axis=1)
         return {"emb_full": full, "emb_sent": sent, "kw": self.keywords.scores(texts),
-                "cover": self.keywords.coverage(texts)}
+                "cover": self.keywords.coverage(texts), "bigram": self.bigrams.scores(texts)}
 
-    def features(self, texts, embs, kinds, agencies=None, centroids=None) -> np.ndarray:
+    def features(self, texts, embs, kinds, agencies=None, loo: bool = False) -> np.ndarray:
+        """(docs, topics, FEATURES) evidence. With loo the documents are the labelled ones themselves, in
+        order, and each is compared with the others only (no peeking at its own label)."""
         raw = self.raw_scores(texts, embs)
         n, k = raw["emb_full"].shape
         kind = np.zeros((n, k), dtype=np.float32)
@@ -228,38 +262,63 @@ class TopicScorer:
         for i, names in enumerate(agencies or []):
             for t, weights in enumerate(self.agency_weight):
                 agency[i, t] = max((weights.get(a, 0.0) for a in names), default=0.0)
-        cent = embs @ self.centroids.T if centroids is None else centroids
-        cent = np.where(self.has_centroid[None, :], cent, 0.0)
+        cent, knn = self._label_evidence(embs, loo)
         cols = [
             raw["emb_full"], raw["emb_sent"], _rel(raw["emb_full"]), _rel(raw["emb_sent"]),
             raw["kw"], _rel(raw["kw"]), kind, cent, _rel(cent), raw["cover"], _rel(raw["cover"]), agency,
+            raw["bigram"], _rel(raw["bigram"]), knn, _rel(knn),
         ]
         return np.stack(cols, axis=-1).astype(np.float32)  # (docs, topics, features)
 
+    def _label_evidence(self, embs: np.ndarray, loo: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine to each topic's centroid of labelled documents, and to its nearest labelled document
+        (0 for topics without labelled documents)."""
+        n, k = len(embs), len(self.topics.ids)
+        if self.lab_embs is None or not len(self.lab_embs):
+            return np.zeros((n, k), dtype=np.float32), np.zeros((n, k), dtype=np.float32)
+        y = self.lab_y
+        sims = embs @ self.lab_embs.T  # (docs, labelled)
+        sums = y.T @ self.lab_embs  # (topics, dim)
+        if loo:
+            np.fill_diagonal(sims, -1.0)
+            own = sums[None, :, :] - y[:, :, None] * embs[:, None, :]  # (docs, topics, dim)
+            counts = y.sum(axis=0)[None, :] - y
+            norms = np.linalg.norm(own, axis=2)
+            cent = np.einsum("ntd,nd->nt", own, embs) / np.maximum(norms, 1e-9)
+        else:
+            counts = np.broadcast_to(y.sum(axis=0)[None, :], (n, k))
+            cent = embs @ (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)).T
+        cent = np.where(counts >= 1, cent, 0.0)
+        knn = np.where(y[None, :, :] > 0, sims[:, :, None], -1.0).max(axis=1)
+        return cent.astype(np.float32), np.where(counts >= 1, knn, 0.0).astype(np.float32)
+
     # ---- head --------------------------------------------------------------------------------------
-    def _fit_cached(self, labelled: list[dict]) -> None:
-        """Fit once per (plan, model, labels); later processes load the head from the cache."""
+    def _fit_cached(self, labelled: list[dict], cols: tuple[int, ...]) -> None:
+        """Fit once per (plan, model, labels, features); later processes load the head from the cache."""
         labels_key = json.dumps([[it.get("title"), it.get("body"), it.get("topics")] for it in labelled],
                                 ensure_ascii=False)
-        key = hashlib.sha1(f"{HEAD_VERSION}|{self.topics.digest}|{self._model_key()}|{labels_key}".encode()).hexdigest()[:16]
+        key = hashlib.sha1(f"{HEAD_VERSION}|{self.topics.digest}|{self._model_key()}|{cols}|{labels_key}"
+                           .encode()).hexdigest()[:16]
         path = _cache_dir() / f"topic-head-{key}.npz"
         try:
             data = np.load(path)
-            self.weights, self.mean, self.std = data["weights"], data["mean"], data["std"]
-            self.threshold = float(data["threshold"])
-            self.top_threshold = float(data["top_threshold"])
-            self.centroids, self.has_centroid = data["centroids"], data["has_centroid"]
+            self.use_head(Head(data["weights"], data["mean"], data["std"], tuple(int(c) for c in data["cols"]),
+                               float(data["top_threshold"]), float(data["threshold"])))
+            self.lab_embs, self.lab_y = data["lab_embs"], data["lab_y"]
             return
         except (OSError, KeyError, ValueError):
             pass  # no cache yet (or an unreadable one): fit and write it
-        self.fit(labelled)
-        if self.weights is not None:
-            np.savez(path, weights=self.weights, mean=self.mean, std=self.std, threshold=self.threshold,
-                     top_threshold=self.top_threshold,
-                     centroids=self.centroids, has_centroid=self.has_centroid)
+        self.fit(labelled, cols)
+        if self.head is not None:
+            h = self.head
+            np.savez(path, weights=h.weights, mean=h.mean, std=h.std, cols=np.array(h.cols),
+                     top_threshold=h.top_threshold, threshold=h.threshold,
+                     lab_embs=self.lab_embs, lab_y=self.lab_y)
 
-    def fit(self, labelled: list[dict]) -> None:
-        """Fit centroids, the logistic head and the threshold on labelled documents (dicts with topics)."""
+    def fit(self, labelled: list[dict], cols: tuple[int, ...] = tuple(range(len(FEATURES)))) -> None:
+        """Fit the labelled memory (centroids, nearest neighbours), the logistic head over the feature
+        columns `cols` and its thresholds on labelled documents (dicts with topics)."""
+        from nlp.agencies import document_agencies
         from nlp.kind import classify_kind
 
         rows = []
@@ -271,8 +330,6 @@ class TopicScorer:
             log.info("only %d labelled documents: topic head not trained", len(rows))
             return
         texts = [doc_text(it.get("title", ""), it.get("body", "")) for it, _ in rows]
-        from nlp.agencies import document_agencies
-
         docs = [item_document(it) for it, _ in rows]
         kinds = [classify_kind(d) for d in docs]
         agencies = [document_agencies(d) for d in docs]
@@ -281,27 +338,24 @@ class TopicScorer:
         for i, (_, topics) in enumerate(rows):
             for t in topics:
                 y[i, self.index[t]] = 1.0
-        sums = y.T @ embs  # (topics, dim)
-        counts = y.sum(axis=0)
-        self.has_centroid = counts >= 1
-        self.centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-        # leave-one-out centroids for the training documents themselves (no peeking at their own label)
-        loo = np.zeros_like(y)
-        for i in range(len(rows)):
-            own = sums - y[i][:, None] * embs[i][None, :]
-            norms = np.linalg.norm(own, axis=1)
-            sims = (own @ embs[i]) / np.maximum(norms, 1e-9)
-            loo[i] = np.where((counts - y[i]) >= 1, sims, 0.0)
-        has = self.has_centroid
-        self.has_centroid = np.ones_like(has)  # loo already zeroes topics without other examples
-        X = self.features(texts, embs, kinds, agencies, centroids=loo)
-        self.has_centroid = has
-        self.weights, self.mean, self.std = _fit_logistic(X.reshape(-1, X.shape[-1]), y.reshape(-1))
+        self.lab_embs, self.lab_y = embs, y
+        X = self.features(texts, embs, kinds, agencies, loo=True)[..., list(cols)]
+        weights, mean, std = _fit_logistic(X.reshape(-1, X.shape[-1]), y.reshape(-1))
         probs = self._cross_validated(X, y)
-        self.top_threshold = _best_top_threshold(probs, y)
-        self.threshold = _best_threshold(probs, y, self.top_threshold)
-        log.info("topic head trained on %d documents, thresholds top %.2f / more %.2f",
-                 len(rows), self.top_threshold, self.threshold)
+        top = _best_top_threshold(probs, y)
+        head = Head(weights, mean, std, tuple(cols), top, _best_threshold(probs, y, top))
+        self.use_head(head)
+        log.info("topic head trained on %d documents (%d features), thresholds top %.2f / more %.2f",
+                 len(rows), len(cols), head.top_threshold, head.threshold)
+
+    def use_head(self, head: Head) -> None:
+        """Score with this head: one fitted here, or the transfer head fitted under another plan."""
+        self.head = head
+        self.top_threshold, self.threshold = head.top_threshold, head.threshold
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        return self.head.weights if self.head is not None else None
 
     def _cross_validated(self, X: np.ndarray, y: np.ndarray, folds: int = 5) -> np.ndarray:
         """Out-of-fold probabilities, so thresholds are calibrated on documents the head did not see."""
@@ -315,11 +369,12 @@ class TopicScorer:
         return probs
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        if self.weights is None:  # no labels: a fixed blend of the zero-shot evidence
+        if self.head is None:  # no labels and no transfer head: a fixed blend of the zero-shot evidence
             z = 12 * X[..., 1] + 6 * X[..., 4] + 8 * X[..., 3] + 4 * X[..., 5] + 2 * X[..., 6] - 12.0
             return 1 / (1 + np.exp(-z))
-        Z = (X - self.mean) / self.std
-        return 1 / (1 + np.exp(-(Z @ self.weights[:-1] + self.weights[-1])))
+        h = self.head
+        Z = (X[..., list(h.cols)] - h.mean) / h.std
+        return 1 / (1 + np.exp(-(Z @ h.weights[:-1] + h.weights[-1])))
 
     def probabilities(self, texts: list[str], embs: np.ndarray, kinds: list[str | None],
                       agencies: list[list[str]] | None = None) -> np.ndarray:
@@ -337,6 +392,18 @@ class TopicScorer:
             keep = [order[0]] + [j for j in order[1:] if row[j] >= self.threshold]
             out.append([TopicScore(self.topics.ids[j], round(float(row[j]), 4)) for j in keep])
         return out
+
+
+@dataclass(frozen=True)
+class Head:
+    """A fitted logistic head: weights over the feature columns `cols`, standardisation, thresholds."""
+
+    weights: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    cols: tuple[int, ...]
+    top_threshold: float
+    threshold: float
 
 
 def _fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 600):
@@ -394,13 +461,13 @@ def item_document(item: dict):
     return Document.from_dict(data)
 
 
-def load_labelled(path: Path | None = None, split: str = "dev", plan=None) -> list[dict]:
-    """Labelled documents for the head: the bundled dev split (never the held-out one) or a given file;
-    with a plan, only those labelled against it (see `labelled_for`)."""
-    path = path or DEVSET
-    if not path.exists():
-        return []
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_labelled(path: Path | None = None, split: str | None = "dev", plan=None) -> list[dict]:
+    """Labelled documents: for the head, the dev split of the bundled sets (LABELLED; never a held-out
+    page), or one split (None: all) of a given file; with a plan, only those labelled against it (see
+    `labelled_for`)."""
+    from zwgk.jsonl import read_jsonl
+
+    items = [it for p in ([Path(path)] if path else LABELLED) for it in read_jsonl(p)]
     items = [it for it in items if split is None or it.get("split", "dev") == split]
     return labelled_for(plan, items) if plan is not None else items
 
@@ -415,3 +482,17 @@ def labelled_for(plan, items: list[dict]) -> list[dict]:
         log.warning("%d labelled documents were made for another plan (%s), not %s: left out",
                     len(items) - len(mine), "、".join(others), plan.name)
     return mine
+
+
+def transfer_head(embedder) -> Head | None:
+    """A head for a plan that has no labelled documents of its own: fitted on the packaged plan's
+    labelled pages over the features that any plan's text yields (PLAN_FEATURES; no centroids or
+    neighbours), so its weights and thresholds carry over to another year's or government's topics."""
+    from zwgk.plan import load_plan
+
+    plan = load_plan(settings.PACKAGED_PLAN)
+    scorer = TopicScorer(plan, embedder)
+    labelled = load_labelled(plan=plan)
+    if labelled:
+        scorer._fit_cached(labelled, PLAN_FEATURES)
+    return scorer.head

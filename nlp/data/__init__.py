@@ -1,1 +1,31 @@
-"""Labelled dev set for the topic/kind classifier (devset.jsonl) and the items it is built from."""
+"""Labelled data for the classifier and the sets `zwgk nlp eval` reports on.
+
+- devset.jsonl: written in the plan's own words (see build_devset); flatters every system.
+- realpages.jsonl: real published pages labelled by reading against the packaged plan (see
+  build_realpages and realpages.md); its "heldout" split is never fitted or calibrated on.
+- plans/*.txt with realpages-<plan>.jsonl: another government's plan and real pages labelled against it,
+  scored with no label of that plan (the transfer head).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    gold: Path
+    split: str | None  # None: every item
+    plan: Path | None = None  # None: the packaged plan
+
+
+EVAL_SETS = (
+    EvalSet("plan-worded dev set (held-out split)", HERE / "devset.jsonl", "heldout"),
+    EvalSet("real pages (held-out split)", HERE / "realpages.jsonl", "heldout"),
+    EvalSet("second plan, zero-shot (东城区2017年政务公开工作要点)", HERE / "realpages-dongcheng-2017.jsonl", None,
+            HERE / "plans" / "dongcheng-2017.txt"),
+)
