@@ -20,9 +20,9 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from alerts.channels import AlertMessage, Channel, DeliveryError
-from measures.source import alias
-from measures.weeks import TZ
 from zwgk import settings
+from zwgk.es import alias
+from zwgk.weeks import TZ
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,7 @@
 """The weekly freshness alert (Monday 09:00 Asia/Shanghai): stale sites and columns, newly failing
-rules and overdue duties, sent once per week and channel."""
+rules and overdue duties, sent once per week and channel.
+
+The reports it is built from come from the measures stage; `pipeline.alerting` passes them in."""
 
 from __future__ import annotations
 
@@ -15,10 +17,8 @@ from elasticsearch import Elasticsearch
 
 from alerts.channels import AlertMessage, Channel, channels_from_env
 from alerts.delivery import FAILED, SENT, Delivery, _get, _now, deliver, retry_failed, save_record
-from measures import rules as rules_config
-from measures.freshness import FreshnessReport, freshness_report
-from measures.timeliness import TimelinessReport, timeliness_report
-from measures.weeks import last_complete_week, today
+from zwgk import rules as rules_config
+from zwgk.weeks import last_complete_week
 
 log = logging.getLogger(__name__)
 MAX_LINES = 40  # per section; the rest is counted, the full lists are in the reports
@@ -57,8 +57,9 @@ def _section(title: str, lines: list[str]) -> tuple[str, str]:
     return md, f"{title}\n" + "\n".join(f"  - {line}" for line in shown)
 
 
-def build_weekly_alert(fresh: FreshnessReport, timely: TimelinessReport | None = None) -> AlertMessage:
-    """The alert text (markdown and plain) and its data from the two reports."""
+def build_weekly_alert(fresh: Any, timely: Any | None = None) -> AlertMessage:
+    """The alert text (markdown and plain) and its data from the two reports (measures' FreshnessReport and
+    TimelinessReport; the alert without overdue duties when timely is None)."""
     failing_sites = sorted({s for s, _ in fresh.failing()})
     site_lines = []
     for site in failing_sites:
@@ -93,18 +94,21 @@ def build_weekly_alert(fresh: FreshnessReport, timely: TimelinessReport | None =
     return AlertMessage(subject=subject, text=text, markdown=markdown, data=data)
 
 
-def run_weekly_alert(client: Elasticsearch, as_of: date | None = None, channels: Iterable[Channel] | None = None,
-                     dry_run: bool = False, attempts: int | None = None, backoff: float | None = None,
-                     sleep: Callable[[float], None] = time.sleep) -> AlertOutcome:
+Reports = Callable[[], tuple[Any, Any | None]]  # () -> (freshness report, timeliness report or None)
+
+
+def send_weekly_alert(client: Elasticsearch, as_of: date, reports: Reports, channels: Iterable[Channel] | None = None,
+                      dry_run: bool = False, attempts: int | None = None, backoff: float | None = None,
+                      sleep: Callable[[float], None] = time.sleep) -> AlertOutcome:
     """Build, record and send the alert for the last complete week before as_of; idempotent per week+channel.
 
     Earlier deliveries recorded as failed are retried first. A week's alert text is fixed by its
-    first run (stored in the alert record) so every channel and every retry sends the same message.
+    first run (stored in the alert record) so every channel and every retry sends the same message;
+    `reports` is called only when the week has no stored message yet.
     """
     conf = rules_config.section("alerts").get("delivery") or {}
     attempts = int(attempts if attempts is not None else conf.get("attempts", 3))
     backoff = float(backoff if backoff is not None else conf.get("backoff_seconds", 2))
-    as_of = as_of or today()
     channels = list(channels if channels is not None else channels_from_env(timeout=float(conf.get("timeout_seconds", 10))))
     week = last_complete_week(as_of).label
     key = f"weekly:{week}"
@@ -112,13 +116,7 @@ def run_weekly_alert(client: Elasticsearch, as_of: date | None = None, channels:
     if stored and stored.get("message"):
         message = AlertMessage.from_dict(json.loads(stored["message"]))
     else:
-        fresh = freshness_report(client, as_of)
-        try:
-            timely = timeliness_report(client, as_of)
-        except Exception:  # noqa: BLE001 - a broken timeliness input must not block the freshness alert
-            log.exception("timeliness report failed; alert without overdue duties")
-            timely = None
-        message = build_weekly_alert(fresh, timely)
+        message = build_weekly_alert(*reports())
         if not dry_run:
             save_record(client, key, {"type": "alert", "kind": "weekly", "key": key, "week": week, "status": "built",
                                       "subject": message.subject, "created_at": _now(),

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     import httpx
 
     from dashboards import reports
-    from index.client import get_client
+    from zwgk.es import get_client
 
     os.environ["ZWGK_INDEX_PREFIX"] = bench_prefix(args.docs)
     client = get_client(args.url, request_timeout=300)

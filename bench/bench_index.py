@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     from elasticsearch import helpers
 
     from index import schema, store
-    from index.client import get_client
     from zwgk import text
+    from zwgk.es import get_client
 
     client = get_client(args.url, request_timeout=120)
     prefix = f"zwgk-bench-index-{uuid.uuid4().hex[:6]}"

@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     import logging
     import os
 
-    from index.client import get_client
     from index.schema import drop_indices
+    from zwgk.es import get_client
 
     logging.basicConfig(level=logging.WARNING)
     prefix = f"zwgk-bench-pipeline-{uuid.uuid4().hex[:6]}"

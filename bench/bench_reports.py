@@ -95,7 +95,7 @@ def _prepare(client, n_docs: int, rebuild: bool, nested: bool) -> tuple[int, int
             schema.drop_indices(client)
             schema.ensure_indices(client)
         if nested:
-            from measures.source import recreate_snapshots_with_nested_items
+            from index.schema import recreate_snapshots_with_nested_items
 
             recreate_snapshots_with_nested_items(client)
         for kind in ("documents", "snapshots"):
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"zwgk-bench-{args.docs}" + ("-nested" if args.nested_items else "")
     os.environ["ZWGK_INDEX_PREFIX"] = prefix
 
-    from index.client import get_client
     from measures.freshness import freshness_report
     from measures.timeliness import timeliness_report
+    from zwgk.es import get_client
 
     client = get_client(request_timeout=600)
     t0 = time.perf_counter()

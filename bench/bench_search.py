@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from index import schema
-    from index.client import get_client
+    from zwgk.es import get_client
 
     os.environ["ZWGK_INDEX_PREFIX"] = bench_prefix(args.docs)
     client = get_client(args.url, request_timeout=300)

@@ -1,4 +1,4 @@
-"""`zwgk crawl` and `zwgk demo-web`."""
+"""`zwgk crawl`."""
 
 from __future__ import annotations
 
@@ -30,13 +30,6 @@ def register(sub) -> None:
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Scrapy setting")
     p.set_defaults(func=run_crawl)
 
-    d = sub.add_parser("demo-web", help="serve the bundled demo agency web on 127.0.0.1",
-                       description="Serve the demo government sites (dates relative to --today) until Ctrl-C.")
-    from demo.server import register_arguments
-
-    register_arguments(d)
-    d.set_defaults(func=run_demo_web)
-
 
 def run_crawl(args) -> int:
     from crawlers.run import crawl
@@ -66,8 +59,3 @@ def run_crawl(args) -> int:
     print(f"documents: {result.documents_path}\nsnapshots: {result.snapshots_path}")
     return result.returncode
 
-
-def run_demo_web(args) -> int:
-    from demo.server import run
-
-    return run(args)

@@ -1,6 +1,6 @@
 """Monday 09:00 Asia/Shanghai: freshness and timeliness reports, then the weekly alert (email + webhooks).
 
-alerts.weekly records every alert in Elasticsearch and sends nothing twice for the same week, so a retry
+The weekly alert records every alert in Elasticsearch and sends nothing twice for the same week, so a retry
 or a manual re-run of the same week is safe.
 """
 

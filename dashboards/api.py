@@ -23,7 +23,7 @@ def es(request: Request):
     """The app's Elasticsearch client (created on first use when the app was built without one)."""
     state = request.app.state
     if state.client is None:
-        from index.client import get_client
+        from zwgk.es import get_client
 
         state.client = get_client()
     return state.client

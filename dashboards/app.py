@@ -59,7 +59,7 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(client=None, auth_token: str | None = None) -> FastAPI:
-    """Build the app. `client`: an Elasticsearch client (default: index.client.get_client() on first use);
+    """Build the app. `client`: an Elasticsearch client (default: zwgk.es.get_client() on first use);
     `auth_token`: login token (default: env ZWGK_DASHBOARD_TOKEN; unset or "" = no login)."""
     app = FastAPI(
         title="zwgk-monitor 政务公开监测 API",

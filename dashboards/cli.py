@@ -28,7 +28,7 @@ def run_dashboard(args) -> int:
 
     from dashboards.app import create_app
     from dashboards.assets import ECHARTS_VENDORED
-    from index.client import get_client
+    from zwgk.es import get_client
 
     log = logging.getLogger("zwgk.dashboard")
     if not ECHARTS_VENDORED.exists():

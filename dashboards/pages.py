@@ -275,7 +275,7 @@ def agency_scorecard(client: Elasticsearch, name: str, as_of: date) -> dict[str,
 
 def reports_week_bounds(as_of: date) -> tuple[str, str]:
     """ISO bounds of the evaluated week (Monday 00:00 to next Monday, Asia/Shanghai)."""
-    from measures.weeks import last_complete_week
+    from zwgk.weeks import last_complete_week
 
     lo, hi = last_complete_week(as_of).bounds()
     return lo.isoformat(), hi.isoformat()
@@ -326,7 +326,7 @@ def topic_detail(client: Elasticsearch, topic_id: str, page: int, size: int) -> 
 
 
 def list_watchlists(client: Elasticsearch) -> list[dict[str, Any]]:
-    from alerts import watchlists
+    from pipeline import watchlists
 
     return [jsonable(w) for w in watchlists.list_watchlists(client)]
 
@@ -338,8 +338,8 @@ WATCHLIST_FILTERS = {"agency": "agency", "site": "site_id", "site_id": "site_id"
 
 def save_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[str, str]) -> dict[str, Any]:
     """Save a search as a watchlist through alerts.watchlists (the dashboard's one write)."""
-    from alerts import watchlists
     from index.search import QueryError
+    from pipeline import watchlists
 
     mapped = {WATCHLIST_FILTERS[k]: v for k, v in filters.items() if k in WATCHLIST_FILTERS and v}
     try:

@@ -16,8 +16,8 @@ import pandas as pd
 from elasticsearch import Elasticsearch
 
 from dashboards import reports
-from measures.weeks import TZ, last_complete_week, parse_label
 from zwgk.jsonable import jsonable
+from zwgk.weeks import TZ, last_complete_week, parse_label
 
 SEARCH_OPTS = {"ignore_unavailable": True, "allow_no_indices": True}
 

@@ -63,10 +63,9 @@ def register(sub) -> None:
 
 def _quiet_transport(args) -> None:
     """The client logs every request and a traceback per retry; keep that for -v."""
-    import logging
+    from zwgk.es import quiet_transport
 
-    if not getattr(args, "verbose", False):
-        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    quiet_transport(bool(getattr(args, "verbose", False)))
 
 
 # --- es -----------------------------------------------------------------------------------------
@@ -112,7 +111,7 @@ def _es_status(args) -> int:
     warning = node.version_warning(h.version)
     if warning:
         print(f"WARNING: {warning}")
-    from index.client import get_client
+    from zwgk.es import get_client
 
     client = get_client(address)
     for kind in schema.KINDS:
@@ -140,7 +139,7 @@ def _index(args) -> int:
     from elastic_transport import TransportError
 
     from index import schema, store
-    from index.client import get_client
+    from zwgk.es import get_client
 
     _quiet_transport(args)
     if not (args.infile or args.snapshots or args.replay):
@@ -203,8 +202,8 @@ def _terminal(html_text: str) -> str:
 
 
 def _search(args) -> int:
-    from index.client import get_client
     from index.search import QueryError, SearchRequest, search
+    from zwgk.es import get_client
 
     _quiet_transport(args)
     req = SearchRequest(

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zwgk import settings
+from zwgk.es import local_url, port, url
 
 ES_VERSION = "9.2.4"
 ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
 MIN_JAVA = 21  # Elasticsearch 9 needs Java 21+
 SERVICE_USER = "zwgk-es"
 HEAP = "1g"
-DEFAULT_PORT = 9200
 
 
 class NodeError(RuntimeError):
@@ -41,19 +41,6 @@ class Health:
     status: str  # green / yellow / red
     version: str | None
     cluster_name: str
-
-
-def port() -> int:
-    return int(os.environ.get("ZWGK_ES_PORT") or DEFAULT_PORT)
-
-
-def local_url() -> str:
-    return f"http://127.0.0.1:{port()}"
-
-
-def url() -> str:
-    """The cluster every command uses: ES_URL, else the project's own node."""
-    return settings.es_url() or local_url()
 
 
 # --- paths --------------------------------------------------------------------------------------

@@ -35,18 +35,10 @@ def register(sub) -> None:
     weekly.set_defaults(func=_run_weekly)
 
 
-def _quiet_transport() -> None:
-    """Per-request lines and retry tracebacks drown the output; the command prints one error line. -v shows all."""
-    import logging
-
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
-
-
 def _client():
-    _quiet_transport()
-    from index.client import get_client
+    from zwgk.es import get_client, quiet_transport
 
+    quiet_transport()
     return get_client()
 
 

@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 from elasticsearch import Elasticsearch
 
-from measures import rules as rules_config
-from measures.source import alias, composite, field_type, scan_sources
-from measures.weeks import Week, last_complete_week, local_date, minus_months, today, week_of
+from measures.source import composite, field_type, scan_sources
+from zwgk import rules as rules_config
+from zwgk.es import alias
 from zwgk.jsonable import jsonable
 from zwgk.settings import TIMEZONE
+from zwgk.weeks import Week, last_complete_week, local_date, minus_months, today, week_of
 
 PASS, FAIL, NO_DATA = "pass", "fail", "no_data"
 HOME = "home"

@@ -7,17 +7,6 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from zwgk import settings
-
-
-def alias(kind: str) -> str:
-    """Alias of documents/snapshots/alerts/watchlists (the index helper's naming when it is installed)."""
-    try:
-        from index.schema import alias as index_alias
-    except ImportError:  # index stage not installed: same naming convention
-        return f"{settings.index_prefix()}-{kind}"
-    return index_alias(kind)
-
 
 def field_type(client: Elasticsearch, index: str, path: str) -> str | None:
     """Mapping type of a field path ('items' → 'nested' or 'object'); None when unmapped."""
@@ -91,28 +80,3 @@ def scan_sources(
     for hit in helpers.scan(client, index=index, query={"query": query, "_source": fields}, size=page,
                             ignore_unavailable=True):
         yield hit["_source"]
-
-
-# The snapshots mapping the measures are fastest with: items as nested objects, so list dates and URLs
-# are aggregated inside Elasticsearch. With items stored but not indexed (enabled: false) the
-# measures read the window's snapshots instead — same answers, slower on large data.
-ITEMS_NESTED = {"type": "nested", "dynamic": False,
-                "properties": {"url": {"type": "keyword"}, "list_date": {"type": "date"}, "title": {"type": "keyword",
-                                                                                                     "ignore_above": 512}}}
-
-
-def recreate_snapshots_with_nested_items(client: Elasticsearch) -> str:
-    """Drop this prefix's (empty or disposable) snapshots index and recreate it with nested items.
-
-    For tests and benchmarks of the nested path; production mappings belong to the index stage.
-    """
-    from index import schema
-
-    name = schema.index_name("snapshots")
-    body = schema.template_body("snapshots")["template"]
-    mappings = {**body["mappings"], "properties": {**body["mappings"]["properties"], "items": ITEMS_NESTED}}
-    if client.indices.exists(index=name):
-        client.indices.delete(index=name)
-    client.indices.create(index=name, settings=body["settings"], mappings=mappings,
-                          aliases={schema.alias("snapshots"): {"is_write_index": True}})
-    return name

@@ -20,18 +20,19 @@ from typing import Any
 import pandas as pd
 from elasticsearch import Elasticsearch
 
-from measures import rules as rules_config
-from measures.source import alias, scan_sources
-from measures.weeks import (
+from measures.source import scan_sources
+from zwgk import rules as rules_config
+from zwgk.document import canonical_url
+from zwgk.es import alias
+from zwgk.settings import TIMEZONE
+from zwgk.text import normalize
+from zwgk.weeks import (
     period_end,
     period_label,
     period_start,
     periods_between,
     to_local,
 )
-from zwgk.document import canonical_url
-from zwgk.settings import TIMEZONE
-from zwgk.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -556,8 +557,8 @@ def evaluator_for(ob: Any) -> Callable[[Context, Any], list[RuleOutcome]] | None
 def timeliness_report(client: Elasticsearch, as_of: date | None = None, plan: Any = None,
                       rules_path: str | None = None) -> TimelinessReport:
     """Evaluate every measurable obligation of the plan up to as_of."""
-    from measures.weeks import today
     from zwgk.plan import load_plan
+    from zwgk.weeks import today
 
     as_of = as_of or today()
     conf = rules_config.section("timeliness", rules_path)

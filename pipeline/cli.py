@@ -40,9 +40,10 @@ def _quiet_libraries(args: argparse.Namespace) -> None:
     """One line per Elasticsearch request is noise on a progress display (kept with -v)."""
     import logging
 
-    if not getattr(args, "verbose", False):
-        for name in ("elastic_transport", "elasticsearch", "httpx", "urllib3"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    from zwgk.es import quiet_transport
+
+    quiet_transport(bool(getattr(args, "verbose", False)), logging.WARNING,
+                    ("elastic_transport", "elasticsearch", "httpx", "urllib3"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -82,8 +82,8 @@ def print_freshness(as_of: date, file=sys.stdout) -> None:
     """The weekly freshness table and the rules that fail."""
     import pandas as pd
 
-    from index.client import get_client
     from measures.freshness import freshness_report
+    from zwgk.es import get_client
 
     report = freshness_report(get_client(), as_of)
     table = report.table

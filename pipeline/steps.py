@@ -211,7 +211,7 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
 
 
 def _client():
-    from index.client import get_client
+    from zwgk.es import get_client
 
     return get_client()
 
@@ -306,8 +306,8 @@ def measure_step(as_of: str | date | None = None, client=None) -> dict[str, Any]
 
 
 def alert_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
-    """The weekly alert for the week of as_of (alerts.weekly is idempotent per week: nothing sent twice)."""
-    from alerts.weekly import run_weekly_alert
+    """The weekly alert for the week of as_of (the weekly alert is idempotent per week: nothing sent twice)."""
+    from pipeline.alerting import run_weekly_alert
 
     day = parse_as_of(as_of)
     outcome = run_weekly_alert(client or _client(), day)
@@ -323,7 +323,7 @@ def alert_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
 
 def watchlists_step(client=None) -> dict[str, Any]:
     """Run every saved watchlist query; documents new since its last check are sent as one alert each."""
-    from alerts.watchlists import run_watchlists
+    from pipeline.watchlists import run_watchlists
 
     runs = run_watchlists(client or _client())
     return {

@@ -7,10 +7,16 @@ from datetime import datetime, timedelta
 import pytest
 
 from alerts.channels import WebhookChannel
-from alerts.watchlists import WatchlistError, add_watchlist, list_watchlists, remove_watchlist, run_watchlists
-from measures.weeks import TZ
+from pipeline.watchlists import (
+    WatchlistError,
+    add_watchlist,
+    list_watchlists,
+    remove_watchlist,
+    run_watchlists,
+)
 from tests.fixtures import alert_sinks
 from tests.fixtures.measures import doc, index_records
+from zwgk.weeks import TZ
 
 webhook_sink = alert_sinks.webhook_sink  # shared fixture
 

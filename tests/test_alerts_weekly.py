@@ -16,11 +16,11 @@ from alerts.channels import (
     dingtalk_signed_url,
 )
 from alerts.delivery import FAILED, SENT, SKIPPED, failed_records
-from alerts.weekly import run_weekly_alert
-from measures.source import alias
+from pipeline.alerting import run_weekly_alert
 from tests.fixtures import alert_sinks
 from tests.fixtures.alert_sinks import free_port
 from tests.fixtures.measures import days, index_records, snap
+from zwgk.es import alias
 
 smtp_sink = alert_sinks.smtp_sink  # shared fixture
 webhook_sink = alert_sinks.webhook_sink  # shared fixture

@@ -106,7 +106,7 @@ def test_timeliness_dag_writes_the_days_report(airflow_home, es, es_prefix):
 
 
 def test_watchlists_dag_alerts_new_matches_once(airflow_home, es, es_prefix, webhook_sink, monkeypatch):
-    from alerts.watchlists import add_watchlist
+    from pipeline.watchlists import add_watchlist
 
     monkeypatch.setenv("ZWGK_WEBHOOK_URLS", webhook_sink.url + "/watch")
     for name in ("ZWGK_SMTP_HOST", "ZWGK_DINGTALK_WEBHOOK", "ZWGK_WECOM_WEBHOOK"):

@@ -67,7 +67,7 @@ def indexed(es, es_module_prefix, tmp_path_factory):
     mp.setenv("ZWGK_DEAD_LETTER_DIR", str(tmp_path_factory.mktemp("dead")))
     assert store.index_documents(es, _docs(), refresh=True).failed == 0
     assert store.index_snapshots(es, _snapshots(), refresh=True).failed == 0
-    from alerts.weekly import run_weekly_alert
+    from pipeline.alerting import run_weekly_alert
 
     run_weekly_alert(es, AS_OF, channels=[])  # records the week's alert (no channel configured: pending)
     from dashboards import reports

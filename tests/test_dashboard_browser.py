@@ -48,7 +48,7 @@ def server(es, es_module_prefix, tmp_path_factory):
                        published="2026-11-20", kind="news", agency="北京市市场监督管理局", title="脚本链接测试")
     assert store.index_documents(es, [*_docs(), hostile_link], refresh=True).failed == 0
     assert store.index_snapshots(es, _snapshots(), refresh=True).failed == 0
-    from alerts.weekly import run_weekly_alert
+    from pipeline.alerting import run_weekly_alert
 
     run_weekly_alert(es, AS_OF, channels=[])
     reports.clear()

@@ -93,11 +93,11 @@ def _kill_node(node) -> None:
 
 
 def test_es_killed_mid_index_loses_and_duplicates_nothing(throwaway_node, tmp_path):
-    from index.client import get_client
     from index.schema import alias
     from index.store import StoreUnavailable, replay_dead_letters
     from pipeline import steps
     from zwgk import settings
+    from zwgk.es import get_client
 
     run = steps.run_dir("drill-es-kill")
     docs_path, snaps_path = run / "classified.jsonl", run / "crawl" / "snapshots.jsonl"

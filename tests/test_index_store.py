@@ -6,10 +6,10 @@ import socket
 import pytest
 
 from index import schema, store
-from index.client import get_client
 from index.search import SearchRequest, search
 from tests.fixtures.tcp_proxy import TcpProxy
 from zwgk.document import ColumnSnapshot, Document, ListItem, TopicScore
+from zwgk.es import get_client
 
 
 def _doc(n: int, **kw) -> Document:

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from measures.freshness import FAIL, NO_DATA, PASS, freshness_report
-from measures.weeks import last_complete_week, minus_months, week_of
 from tests.fixtures.measures import days, doc, index_records, snap
+from zwgk.weeks import last_complete_week, minus_months, week_of
 
 AS_OF = date(2026, 11, 23)  # Monday: evaluates the week 2026-11-16 … 2026-11-22
 WEEK = days("2026-11-16", 7)
@@ -86,7 +86,7 @@ def report(request, es):
     mp.setenv("ZWGK_INDEX_PREFIX", f"zwgk-test-{uuid.uuid4().hex[:8]}")
     schema.ensure_indices(es)
     if request.param == "items_nested":
-        from measures.source import recreate_snapshots_with_nested_items
+        from index.schema import recreate_snapshots_with_nested_items
 
         recreate_snapshots_with_nested_items(es)
     docs, snaps = [], []
@@ -174,7 +174,7 @@ def test_thresholds_come_from_configuration(es, es_prefix, tmp_path):
     """Loosen the news rule to 30 days in a rules file: the stale site's news columns pass."""
     import yaml
 
-    from measures.rules import load_rules
+    from zwgk.rules import load_rules
 
     conf = load_rules()
     conf = json.loads(json.dumps(conf))

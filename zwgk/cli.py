@@ -8,14 +8,17 @@ import importlib
 import logging
 import sys
 
+from zwgk.es import quiet_transport
+
 # the modules that add subcommands, in the order `zwgk --help` lists them
 COMMAND_MODULES = (
     "zwgk.commands",  # topics, deadline
     "index.cli",  # es, index, search
-    "crawlers.cli",  # crawl, demo-web
+    "crawlers.cli",  # crawl
+    "demo.cli",  # demo-web
     "nlp.cli",  # model, classify, nlp
     "measures.cli",  # report
-    "alerts.cli",  # alert, watchlist
+    "pipeline.alert_cli",  # alert, watchlist
     "dashboards.cli",  # dashboard
     "pipeline.cli",  # run, demo
 )
@@ -40,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.verbose:  # the ES transport logs one INFO line per request
-        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    quiet_transport(args.verbose, logging.WARNING)  # the ES transport logs one INFO line per request
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

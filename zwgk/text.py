@@ -3,14 +3,16 @@
 Analysis always runs on the normalised text (traditional → simplified with OpenCC, full-width →
 half-width, whitespace folded); the original is kept for display. jieba mis-segments traditional
 text, so `segment` normalises first. Domain words (agency names and aliases, plan terms) are added
-to jieba once, from `add_user_words`, so 市食品药品监管局 and 权力清单 stay whole.
+to jieba once, from `add_user_words`, so 市食品药品监管局 and 权力清单 stay whole. They come from the
+sources registered with `add_word_source` (zwgk.vocabulary registers the registry's and the plan's),
+read the first time anything is segmented: this module imports neither, since both import it.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from zwgk.forks import ForkSafeLock
@@ -18,6 +20,7 @@ from zwgk.forks import ForkSafeLock
 _WHITESPACE = re.compile(r"\s+")
 _lock = ForkSafeLock()
 _user_words: set[str] = set()
+_word_sources: list[Callable[[], Iterable[str]]] = []  # not yet read
 
 
 @lru_cache(maxsize=1)
@@ -72,15 +75,12 @@ def tokens_for_index(text: str) -> str:
     return " ".join(segment(text))
 
 
-_domain_loaded = False
+def add_word_source(source: Callable[[], Iterable[str]]) -> None:
+    """Register a function giving domain words for jieba; called once, before the next segmentation."""
+    _word_sources.append(source)
 
 
 def _ensure_domain_words() -> None:
-    """Load agency names and plan terms into jieba the first time anything is segmented."""
-    global _domain_loaded
-    if _domain_loaded:
-        return
-    _domain_loaded = True
-    from zwgk.vocabulary import domain_words  # core module: registry + plan terms
-
-    add_user_words(domain_words())
+    """Load the registered sources' words (agency names, plan terms) into jieba before segmenting."""
+    while _word_sources:
+        add_user_words(_word_sources.pop(0)())

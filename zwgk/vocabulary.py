@@ -11,7 +11,7 @@ import logging
 import re
 from functools import lru_cache
 
-from zwgk.text import normalize
+from zwgk.text import add_word_source, normalize
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +99,6 @@ def domain_words() -> list[str]:
     except (OSError, ValueError) as exc:
         log.warning("plan terms not loaded for jieba: %s", exc)
     return list(words)
+
+
+add_word_source(domain_words)  # read the first time anything is segmented

@@ -3,6 +3,7 @@ matching documents are sent as one alert per watchlist through the configured ch
 
 Stored in the "watchlists" alias (`_id` = name). "New" means indexed after the previous check and
 never alerted for this watchlist before (a re-crawl re-indexes a page; it must not alert twice).
+Composed here from the index's search and the alert stage's delivery.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from alerts.channels import AlertMessage, Channel, channels_from_env
 from alerts.delivery import Delivery, deliver, retry_failed
-from measures import rules as rules_config
-from measures.source import alias
-from measures.weeks import TZ
+from zwgk import rules as rules_config
+from zwgk.es import alias
+from zwgk.weeks import TZ
 
 log = logging.getLogger(__name__)
 FILTERS = ("agency", "site_id", "column_type", "topic", "kind")

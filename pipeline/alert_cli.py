@@ -1,4 +1,5 @@
-"""`zwgk alert weekly` and `zwgk watchlist add|list|remove|run`."""
+"""`zwgk alert weekly` and `zwgk watchlist add|list|remove|run`: the alert stage over the measures' reports
+and the index's search, composed."""
 
 from __future__ import annotations
 
@@ -77,8 +78,8 @@ def _quiet_transport() -> None:
 
 def _client():
     _quiet_transport()
-    from index.client import get_client
     from index.schema import ensure_indices
+    from zwgk.es import get_client
 
     client = get_client()
     ensure_indices(client, ("alerts", "watchlists"))
@@ -86,7 +87,7 @@ def _client():
 
 
 def _weekly(args) -> int:
-    from alerts.weekly import run_weekly_alert
+    from pipeline.alerting import run_weekly_alert
 
     out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run)
     if args.dry_run:
@@ -100,7 +101,7 @@ def _weekly(args) -> int:
 
 
 def _wl_add(args) -> int:
-    from alerts.watchlists import WatchlistError, add_watchlist
+    from pipeline.watchlists import WatchlistError, add_watchlist
 
     filters = {"agency": args.agency, "site_id": args.site_id, "column_type": args.column_type, "topic": args.topic,
                "kind": args.kind}
@@ -114,7 +115,7 @@ def _wl_add(args) -> int:
 
 
 def _wl_list(args) -> int:
-    from alerts.watchlists import list_watchlists
+    from pipeline.watchlists import list_watchlists
 
     for w in list_watchlists(_client()):
         print(f"{w['name']}\t{w['query']}\t{json.dumps(w.get('filters') or {}, ensure_ascii=False)}\t"
@@ -123,7 +124,7 @@ def _wl_list(args) -> int:
 
 
 def _wl_remove(args) -> int:
-    from alerts.watchlists import remove_watchlist
+    from pipeline.watchlists import remove_watchlist
 
     if remove_watchlist(_client(), args.name):
         print(f"removed {args.name!r}")
@@ -133,7 +134,7 @@ def _wl_remove(args) -> int:
 
 
 def _wl_run(args) -> int:
-    from alerts.watchlists import run_watchlists
+    from pipeline.watchlists import run_watchlists
 
     failed = 0
     for run in run_watchlists(_client(), dry_run=args.dry_run):

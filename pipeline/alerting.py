@@ -1,0 +1,38 @@
+"""The weekly alert composed: the measures' reports for the week, sent through the alert stage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from elasticsearch import Elasticsearch
+
+from alerts.channels import Channel
+from alerts.weekly import AlertOutcome, send_weekly_alert
+from measures.freshness import freshness_report
+from measures.timeliness import timeliness_report
+from zwgk.weeks import today
+
+log = logging.getLogger(__name__)
+
+
+def weekly_reports(client: Elasticsearch, as_of: date):
+    """(freshness, timeliness) as of a date; timeliness None when its input is broken."""
+    fresh = freshness_report(client, as_of)
+    try:
+        timely = timeliness_report(client, as_of)
+    except Exception:  # noqa: BLE001 - a broken timeliness input must not block the freshness alert
+        log.exception("timeliness report failed; alert without overdue duties")
+        timely = None
+    return fresh, timely
+
+
+def run_weekly_alert(client: Elasticsearch, as_of: date | None = None, channels: Iterable[Channel] | None = None,
+                     dry_run: bool = False, attempts: int | None = None, backoff: float | None = None,
+                     sleep: Callable[[float], None] = time.sleep) -> AlertOutcome:
+    """The weekly alert for the last complete week before as_of (default: today in Asia/Shanghai)."""
+    as_of = as_of or today()
+    return send_weekly_alert(client, as_of, lambda: weekly_reports(client, as_of), channels, dry_run=dry_run,
+                             attempts=attempts, backoff=backoff, sleep=sleep)
