@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -22,7 +21,8 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from alerts.channels import AlertMessage, Channel, DeliveryError
 from zwgk import settings
 from zwgk.es import alias
-from zwgk.weeks import TZ
+from zwgk.jsonl import BadLine, read_jsonl, write_jsonl
+from zwgk.weeks import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ class Delivery:
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
-
-
-def _now() -> str:
-    return datetime.now(TZ).isoformat(timespec="seconds")
 
 
 def record_id(key: str, channel: str) -> str:
@@ -63,9 +59,8 @@ def _dead_letter_path():
 def _dead_letter(record: dict[str, Any], reason: str) -> None:
     path = _dead_letter_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"kind": "alerts", "index": alias("alerts"), "reason": reason, "failed_at": _now(),
-                             "record": record}, ensure_ascii=False) + "\n")
+    write_jsonl(path, [{"kind": "alerts", "index": alias("alerts"), "reason": reason, "failed_at": now_iso(),
+                        "record": record}], append=True)
 
 
 def replay_dead_letters(client: Elasticsearch) -> int:
@@ -74,13 +69,15 @@ def replay_dead_letters(client: Elasticsearch) -> int:
     path = _dead_letter_path()
     if not path.exists():
         return 0
-    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    unreadable: list[BadLine] = []  # a line cut short by a killed process stays in the file as it stands
+    entries = list(read_jsonl(path, unreadable.append))
     mine = [e for e in entries if e.get("index", alias("alerts")) == alias("alerts")]
     others = [e for e in entries if e not in mine]  # another deployment's (index prefix's) records stay
     path.unlink()
-    if others:
+    if others or unreadable:
+        write_jsonl(path, others, append=True)
         with open(path, "a", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in others)
+            fh.writelines(bad.line + "\n" for bad in unreadable)
     stored = 0
     for entry in mine:
         record = dict(entry["record"])
@@ -140,8 +137,8 @@ def deliver(client: Elasticsearch, key: str, kind: str, message: AlertMessage, c
             "type": "delivery", "key": key, "kind": kind, "channel": channel.name, "dedupe_key": rid,
             "status": SENT if ok else FAILED, "attempts": int((previous or {}).get("attempts") or 0) + tries,
             "error": error, "subject": stored.subject, "message": json.dumps(stored.to_dict(), ensure_ascii=False),
-            "created_at": (previous or {}).get("created_at") or _now(), "last_attempt_at": _now(),
-            "sent_at": _now() if ok else None, **(extra or {}),
+            "created_at": (previous or {}).get("created_at") or now_iso(), "last_attempt_at": now_iso(),
+            "sent_at": now_iso() if ok else None, **(extra or {}),
         }
         save_record(client, rid, record)
         out.append(Delivery(key, channel.name, SENT if ok else FAILED, tries, error))

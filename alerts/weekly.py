@@ -16,9 +16,9 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from alerts.channels import AlertMessage, Channel, channels_from_env
-from alerts.delivery import FAILED, SENT, Delivery, _get, _now, deliver, retry_failed, save_record
+from alerts.delivery import FAILED, SENT, Delivery, _get, deliver, retry_failed, save_record
 from zwgk import rules as rules_config
-from zwgk.weeks import last_complete_week
+from zwgk.weeks import last_complete_week, now_iso
 
 log = logging.getLogger(__name__)
 MAX_LINES = 40  # per section; the rest is counted, the full lists are in the reports
@@ -119,7 +119,7 @@ def send_weekly_alert(client: Elasticsearch, as_of: date, reports: Reports, chan
         message = build_weekly_alert(*reports())
         if not dry_run:
             save_record(client, key, {"type": "alert", "kind": "weekly", "key": key, "week": week, "status": "built",
-                                      "subject": message.subject, "created_at": _now(),
+                                      "subject": message.subject, "created_at": now_iso(),
                                       "message": json.dumps(message.to_dict(), ensure_ascii=False)})
     outcome = AlertOutcome(week=week, key=key, message=message, dry_run=dry_run)
     if not dry_run:

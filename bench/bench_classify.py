@@ -15,7 +15,6 @@ classification (tracemalloc, measured on a separate small pass since it slows Py
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -30,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def make_docs(n: int):
     from nlp.topics import DEVSET
     from zwgk.document import Document
+    from zwgk.jsonl import read_jsonl
 
-    items = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines()]
+    items = list(read_jsonl(DEVSET))
     docs = []
     for i in range(n):
         item, nxt = items[i % len(items)], items[(i + 1) % len(items)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import datetime
@@ -13,6 +12,7 @@ from scrapy.exceptions import DropItem
 from crawlers.items import ColumnSnapshot, Document
 from crawlers.state import content_hash, open_state
 from zwgk.document import COLUMN_TYPES, DATE_SOURCES
+from zwgk.jsonl import json_line
 
 log = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -101,7 +101,7 @@ class JsonLinesWriterPipeline:
     def process_item(self, item, spider=None):
         f = self.files.get(type(item))
         if f is not None:
-            f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            f.write(json_line(item.to_dict()))
             f.flush()
         return item
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawlers.sites import Site, adhoc_site, load_sites, select_sites
-from zwgk.jsonl import read_jsonl
+from zwgk.jsonl import json_line, read_jsonl
 
 
 @dataclass
@@ -140,7 +140,7 @@ def merge_earlier_output(earlier: list[Path], documents: Path, snapshots: Path) 
                     if row.get("url") in urls:
                         continue
                     urls.add(row.get("url"))
-                (docs_out if is_documents else snaps_out).write(json.dumps(row, ensure_ascii=False) + "\n")
+                (docs_out if is_documents else snaps_out).write(json_line(row))
     for part in earlier:
         part.unlink()
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dashboards import pages, queries, searching
+from zwgk.weeks import today
 
 router = APIRouter(prefix="/api")
 
@@ -33,7 +34,7 @@ Client = Annotated[object, Depends(es)]
 
 
 def _as_of(value: date | None) -> date:
-    return value or queries.today()
+    return value or today()
 
 
 @router.get("/overview", summary="总览: this week's compliance at a glance", tags=["pages"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 
 from dashboards import reports
 from zwgk.jsonable import jsonable
-from zwgk.weeks import TZ, last_complete_week, parse_label
+from zwgk.weeks import last_complete_week, parse_label
 
 SEARCH_OPTS = {"ignore_unavailable": True, "allow_no_indices": True}
 
@@ -245,6 +245,3 @@ def new_alerts(client: Elasticsearch, as_of: date, size: int = 20) -> dict[str, 
     found = alerts(client, since=since, size=size)
     return {"count": found["total"], "items": found["items"]}
 
-
-def today() -> date:
-    return datetime.now(TZ).date()

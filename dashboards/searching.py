@@ -12,7 +12,7 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from elasticsearch import Elasticsearch
@@ -24,6 +24,7 @@ from dashboards.highlight import highlight_parts, onto_original, parts_html, saf
 from index import search as index_search
 from zwgk.document import COLUMN_TYPES, KINDS
 from zwgk.text import to_simplified
+from zwgk.weeks import now
 
 MAX_PAGE_SIZE = index_search.MAX_PAGE_SIZE  # 100
 MAX_PAGE = index_search.MAX_WINDOW  # with size 1; page * size past MAX_WINDOW is refused by index.search
@@ -74,25 +75,23 @@ class SearchParams:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(self).items() if v not in (None, "")}
 
 
-def _result(hit: dict[str, Any]) -> dict[str, Any]:
+SHOWN_AS_TEXT = ("agency", "site_id", "column", "column_type")  # "" rather than null on the page
+
+
+def _result(hit: index_search.SearchHit) -> dict[str, Any]:
+    """The search hit as the page shows it: its own fields (topic ids only, "" for a missing name, the raw
+    title as text), its highlights as safe HTML and as text parts instead of index.search's fragments."""
+    shown = {k: v for k, v in hit.items() if k not in ("agencies", "highlights")}
     hl = hit.get("highlights") or {}
     title = hit.get("title") or ""
     title_parts = onto_original(highlight_parts(hl.get("title") or ""), title)
     body_hl = hl.get("body") or ""
     topics = [t.get("id") if isinstance(t, dict) else t for t in hit.get("topics") or []]
     return {
-        "id": hit.get("id"),
-        "url": hit.get("url"),
+        **shown,
+        **{name: hit.get(name) or "" for name in SHOWN_AS_TEXT},
         "title": title,  # raw crawled text: render as text only
-        "agency": hit.get("agency") or "",
-        "site_id": hit.get("site_id") or "",
-        "column": hit.get("column") or "",
-        "column_type": hit.get("column_type") or "",
-        "kind": hit.get("kind"),
-        "published_at": hit.get("published_at"),
-        "doc_number": hit.get("doc_number"),
         "topics": [t for t in topics if t],
-        "score": hit.get("score"),
         # highlights: HTML with only <mark> left, and the same as text parts for textContent rendering
         "title_html": parts_html(title_parts),
         "title_parts": title_parts,
@@ -161,7 +160,7 @@ def _rows(client: Elasticsearch, params: SearchParams, limit: int) -> Iterator[l
 
 
 def _filename(ext: str) -> str:
-    return f"zwgk-search-{datetime.now(queries.TZ).strftime('%Y%m%d-%H%M')}.{ext}"
+    return f"zwgk-search-{now().strftime('%Y%m%d-%H%M')}.{ext}"
 
 
 def export_response(client: Elasticsearch, params: SearchParams, fmt: str, limit: int) -> Response:

@@ -16,16 +16,16 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from demo.render import Resource, load_site_data, render_routes
 from demo.synthetic import synthetic_site
+from zwgk import weeks
 
 log = logging.getLogger(__name__)
-CST = timezone(timedelta(hours=8))
 HUGE_BYTES = 24 * 1024 * 1024
 GARBAGE = random.Random(7).randbytes(64 * 1024)
 
@@ -37,7 +37,7 @@ def demo_today(today: date | str | None = None) -> date:
     value = today or os.environ.get("ZWGK_DEMO_TODAY")
     if value:
         return date.fromisoformat(value)
-    return datetime.now(CST).date()
+    return weeks.today()
 
 
 class DemoWeb(str):

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from elasticsearch import ApiError, Elasticsearch
 
@@ -340,10 +340,30 @@ class SearchRequest:
     size: int = 20
 
 
+class SearchHit(TypedDict):
+    """One matching document as a search returns it: the one shape `zwgk search` prints and the
+    dashboard's search and topic pages build on (built from Elasticsearch's hit by `_hit`)."""
+
+    id: str
+    url: str
+    title: str | None
+    agency: str | None
+    agencies: list[str]
+    site_id: str | None
+    column: str | None
+    column_type: str | None
+    published_at: str | None
+    kind: str | None
+    topics: list[dict[str, Any]]  # [{"id": "3.1", "score": 0.82}]
+    doc_number: str | None
+    score: float | None
+    highlights: dict[str, str]  # {"title": safe HTML, "body": " … "-joined fragments}; only <mark> added
+
+
 @dataclass
 class SearchResult:
     total: int
-    hits: list[dict[str, Any]]
+    hits: list[SearchHit]
     aggregations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page: int = 1
     size: int = 20
@@ -479,7 +499,7 @@ def _highlight(hl_query: dict[str, Any] | None) -> dict[str, Any]:
     return body
 
 
-def _hit(raw: dict[str, Any]) -> dict[str, Any]:
+def _hit(raw: dict[str, Any]) -> SearchHit:
     src = raw.get("_source", {})
     hl = raw.get("highlight", {})
     title_hl = hl.get("title_norm") or hl.get("title_norm.uni") or [html.escape(src.get("title") or "")]
@@ -487,7 +507,7 @@ def _hit(raw: dict[str, Any]) -> dict[str, Any]:
     body_frags = hl.get("body_norm") or []
     if not any("<mark>" in f for f in body_frags) and hl.get("body_norm.uni"):
         body_frags = hl["body_norm.uni"]
-    return {
+    return SearchHit(**{
         "id": raw.get("_id"),
         "url": src.get("url"),
         "title": src.get("title"),
@@ -502,7 +522,7 @@ def _hit(raw: dict[str, Any]) -> dict[str, Any]:
         "doc_number": src.get("doc_number"),
         "score": raw.get("_score"),
         "highlights": {"title": title_hl[0], "body": " … ".join(body_frags)},
-    }
+    })
 
 
 def search(client: Elasticsearch, req: SearchRequest) -> SearchResult:

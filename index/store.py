@@ -7,7 +7,6 @@ its reason and the original record, to a dead-letter JSONL file under settings.d
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -19,20 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from elastic_transport import TransportError
 from elasticsearch import Elasticsearch, helpers
 
 from index import schema
 from zwgk import settings, text
-from zwgk.document import ColumnSnapshot, Document
+from zwgk.document import NLP_FIELDS, ColumnSnapshot, Document, has_nlp
+from zwgk.jsonl import BadLine, json_line, read_jsonl
+from zwgk.weeks import now_iso
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
 BULK_RETRIES = 5  # for 429 (queue full), with exponential backoff from 1 s up to 30 s
-NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")
 
 
 class DeadLetterError(RuntimeError):
@@ -59,10 +58,6 @@ class BulkReport:
         if self.dead_letter_path:
             text_ += f" → dead letters in {self.dead_letter_path}"
         return text_
-
-
-def _now() -> str:
-    return datetime.now(ZoneInfo(settings.TIMEZONE)).isoformat(timespec="seconds")
 
 
 class DeadLetters:
@@ -100,8 +95,8 @@ class DeadLetters:
             stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
             self._path = self.directory / f"{self.kind}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:4]}.jsonl"
             self._fh = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
-        entry = {"kind": kind or self.kind, "reason": reason, "failed_at": _now(), "record": record}
-        self._fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        entry = {"kind": kind or self.kind, "reason": reason, "failed_at": now_iso(), "record": record}
+        self._fh.write(json_line(entry, default=str))
         self._fh.flush()
         self.count += 1
         if len(self.reasons) < 5:
@@ -117,21 +112,15 @@ class DeadLetters:
 
 
 def load_jsonl(path: str | Path, dead_letters: DeadLetters | None = None) -> Iterator[dict[str, Any]]:
-    """Records of a JSON-lines file; a line that is not a JSON object goes to the dead letters."""
+    """Records of a JSON-lines file that must exist (zwgk.jsonl's rule); a bad line goes to the dead letters."""
     dead_letters = dead_letters or DeadLetters("documents")
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                dead_letters.write({"line": line.rstrip("\n")}, f"{path}:{lineno}: invalid JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict):
-                dead_letters.write({"line": line.rstrip("\n")}, f"{path}:{lineno}: not a JSON object")
-                continue
-            yield record
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no such file: {path}")
+
+    def refuse(bad: BadLine) -> None:
+        dead_letters.write({"line": bad.line}, f"{path}:{bad.lineno}: {bad.reason}")
+
+    return read_jsonl(path, refuse)
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -147,7 +136,7 @@ def enrich(doc: Document) -> dict[str, Any]:
     source["title_tokens"] = text.tokens_for_index(doc.title).lower()
     source["body_tokens"] = text.tokens_for_index(doc.body).lower()
     source["topic_ids"] = [t.id for t in doc.topics]
-    source["indexed_at"] = _now()
+    source["indexed_at"] = now_iso()
     return _blank_dates_to_null(source, ("published_at", "fetched_at"))
 
 
@@ -162,7 +151,7 @@ def _blank_dates_to_null(source: dict[str, Any], names: tuple[str, ...]) -> dict
 def _document_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
     """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones."""
     partial = dict(source)
-    if not any(source.get(name) for name in NLP_FIELDS):  # not classified yet
+    if not has_nlp(source):  # not classified yet
         for name in (*NLP_FIELDS, "topic_ids"):
             partial.pop(name, None)
     return {"_op_type": "update", "_index": index, "_id": source["id"], "doc": partial, "upsert": source}
@@ -388,15 +377,14 @@ def replay_dead_letters(client: Elasticsearch, path: str | Path, *, refresh: boo
     path = Path(path)
     letters = DeadLetters("replay")
     by_kind: dict[str, list[Any]] = defaultdict(list)
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                by_kind[entry.get("kind", "documents")].append(entry.get("record"))
-            except (ValueError, AttributeError) as exc:
-                letters.write(line.rstrip("\n"), f"unreadable line {lineno} of {path.name}: {exc}", "unreadable")
+
+    def carry(bad: BadLine) -> None:
+        letters.write(bad.line, f"unreadable line {bad.lineno} of {path.name}: {bad.reason}", "unreadable")
+
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    for entry in read_jsonl(path, carry):
+        by_kind[entry.get("kind", "documents")].append(entry.get("record"))
     total = BulkReport()
     for kind, records in by_kind.items():
         if kind not in KINDS:  # kept, not dropped: the file is then not marked replayed

@@ -26,11 +26,10 @@ from typing import Any
 from zwgk import settings
 from zwgk.document import Document
 from zwgk.jsonable import jsonable
-from zwgk.jsonl import read_jsonl, write_jsonl_atomic
+from zwgk.jsonl import json_line, read_jsonl, write_jsonl
+from zwgk.weeks import today
 
 log = logging.getLogger(__name__)
-
-NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")
 
 
 class StepError(RuntimeError):
@@ -81,9 +80,7 @@ def parse_as_of(value: str | date | None) -> date:
         return value
     if value:
         return date.fromisoformat(str(value)[:10])
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(settings.TIMEZONE)).date()
+    return today()
 
 
 # --- crawl ----------------------------------------------------------------------------------------
@@ -188,9 +185,9 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
         classified = classifier.classify(todo)
         with cache_path.open("a", encoding="utf-8") as cache_fh:
             for doc in classified:
-                nlp = {f: jsonable(getattr(doc, f)) for f in NLP_FIELDS}
+                nlp = doc.nlp_fields()
                 cache[_content_key(doc)] = nlp
-                cache_fh.write(json.dumps({"key": _content_key(doc), "nlp": nlp}, ensure_ascii=False) + "\n")
+                cache_fh.write(json_line({"key": _content_key(doc), "nlp": nlp}))
         log.info("classify: %d documents classified, %d reused", len(todo), len(docs) - len(todo))
 
     def merged() -> Iterator[dict[str, Any]]:
@@ -198,11 +195,9 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
             if not isinstance(doc, Document):
                 yield doc
                 continue
-            row = doc.to_dict()
-            row.update(cache.get(_content_key(doc), {}))
-            yield row
+            yield doc.merge_nlp(cache.get(_content_key(doc), {})).to_dict()
 
-    n = write_jsonl_atomic(out_path, merged())
+    n = write_jsonl(out_path, merged())
     _mark_done(out_path, version)
     return {"documents": str(out_path), "classified": len(todo), "reused": n - len(todo), "version": version}
 

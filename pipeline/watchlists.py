@@ -22,7 +22,8 @@ from alerts.channels import AlertMessage, Channel, channels_from_env
 from alerts.delivery import Delivery, deliver, retry_failed
 from zwgk import rules as rules_config
 from zwgk.es import alias
-from zwgk.weeks import TZ
+from zwgk.weeks import TZ, now_iso
+from zwgk.weeks import now as clock
 
 log = logging.getLogger(__name__)
 FILTERS = ("agency", "site_id", "column_type", "topic", "kind")
@@ -40,10 +41,6 @@ class WatchlistRun:
     new: list[dict[str, Any]] = field(default_factory=list)  # matching documents (url, title, published_at)
     deliveries: list[Delivery] = field(default_factory=list)
     error: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(TZ)
 
 
 def _wid(name: str) -> str:
@@ -72,7 +69,7 @@ def add_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[st
         build_body(_request(query, filters))
     except QueryError as exc:
         raise WatchlistError(str(exc)) from None
-    now = _now().isoformat(timespec="seconds")
+    now = now_iso()
     record = {"id": _wid(name), "name": name, "query": query, "filters": filters, "owner": owner,
               "created_at": now, "updated_at": now, "last_checked_at": now, "alerted_ids": []}
     client.index(index=alias("watchlists"), id=record["id"], document=record, refresh="wait_for")
@@ -128,7 +125,7 @@ def run_watchlists(client: Elasticsearch, now: datetime | None = None, channels:
     """Check every watchlist for new matching documents and alert each one that has some."""
     conf = rules_config.section("alerts").get("delivery") or {}
     attempts, backoff = int(conf.get("attempts", 3)), float(conf.get("backoff_seconds", 2))
-    now = (now or _now()).astimezone(TZ)
+    now = (now or clock()).astimezone(TZ)
     channels = list(channels if channels is not None else channels_from_env())
     if not dry_run:
         retry_failed(client, channels, attempts, backoff, sleep=sleep)

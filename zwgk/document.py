@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from zwgk.jsonable import jsonable
+
 COLUMN_TYPES = ("动态要闻", "通知公告", "政策文件", "政策解读", "新闻发布", "互动回应", "其他")
 KINDS = ("policy", "interpretation", "press_conference", "penalty_notice", "notice", "news", "other")
 DATE_SOURCES = ("meta", "disclosure_table", "visible_line", "list_page", "url", "feed")
+NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")  # what classifying adds to a Document
 
 
 def canonical_url(url: str) -> str:
@@ -87,10 +91,38 @@ class Document:
         values["attachments"] = [
             a if isinstance(a, Attachment) else Attachment(**a) for a in values.get("attachments") or []
         ]
-        values["topics"] = [t if isinstance(t, TopicScore) else TopicScore(**t) for t in values.get("topics") or []]
         values["related_urls"] = list(values.get("related_urls") or [])
-        values["agencies"] = list(values.get("agencies") or [])
+        values.update(_nlp_values(values))
         return cls(**values)
+
+    # --- the NLP fields: what classifying adds, and how a classified record's results are taken over ---
+
+    def nlp_fields(self) -> dict[str, Any]:
+        """The NLP results as JSON values (topics as {id, score}), e.g. for a cache of classifications."""
+        return {name: jsonable(getattr(self, name)) for name in NLP_FIELDS}
+
+    def merge_nlp(self, classified: Document | Mapping[str, Any]) -> Document:
+        """Take over the NLP fields of a classified record (a Document, its dict or nlp_fields()); the crawl's
+        fields stay. A field the record does not carry stays as it is. Returns self."""
+        values = classified.nlp_fields() if isinstance(classified, Document) else classified
+        for name, value in _nlp_values({k: v for k, v in values.items() if k in NLP_FIELDS}).items():
+            setattr(self, name, value)
+        return self
+
+
+def has_nlp(record: Mapping[str, Any]) -> bool:
+    """Whether a document's dict (or index _source) carries any NLP result (a re-crawl not classified yet has none)."""
+    return any(record.get(name) for name in NLP_FIELDS)
+
+
+def _nlp_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The NLP fields among values as Document holds them (topics as TopicScore, agencies a list)."""
+    out = {k: values[k] for k in NLP_FIELDS if k in values}
+    if "topics" in out:
+        out["topics"] = [t if isinstance(t, TopicScore) else TopicScore(**t) for t in out["topics"] or []]
+    if "agencies" in out:
+        out["agencies"] = list(out["agencies"] or [])
+    return out
 
 
 @dataclass

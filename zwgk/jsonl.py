@@ -1,41 +1,81 @@
-"""JSON-lines files, the format every stage hands to the next: tolerant reading (a broken line is logged
-and skipped, never fatal) and atomic rewriting (a reader never sees half a file)."""
+"""JSON-lines files, the format every stage hands to the next: one object per line, UTF-8.
+
+The one rule for a bad line, for every reader: blank lines are skipped; a line that is not a JSON
+object (cut short by a killed process, not JSON, or JSON but not an object) is never fatal. It is
+handed to `on_bad_line` with its line number and reason (by default: logged as a warning and
+skipped) and reading goes on. A byte that is not UTF-8 is read as U+FFFD, and a missing file has
+no rows. Writing is one `json_line` per row, either appended or rewritten atomically (a reader
+never sees half a file).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON-lines file (none if it does not exist); a broken line is logged and skipped."""
+@dataclass(frozen=True)
+class BadLine:
+    """A line that is not a JSON object: where it is, what it says and why it was refused."""
+
+    path: Path
+    lineno: int
+    line: str  # as it stands, without its newline
+    reason: str  # "invalid JSON (…)" or "not a JSON object"
+
+
+def log_bad_line(bad: BadLine) -> None:
+    """The default for a bad line: a warning, and reading goes on."""
+    log.warning("%s:%d: skipped a broken line (%s)", bad.path, bad.lineno, bad.reason)
+
+
+def read_jsonl(path: str | Path, on_bad_line: Callable[[BadLine], None] = log_bad_line) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, in order (none if it does not exist); see the module for bad lines."""
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                row = json.loads(line)
             except ValueError as exc:
-                log.warning("%s:%d: skipped a broken line (%s)", path, lineno, exc)
+                on_bad_line(BadLine(path, lineno, line.rstrip("\n"), f"invalid JSON ({getattr(exc, 'msg', exc)})"))
+                continue
+            if not isinstance(row, dict):
+                on_bad_line(BadLine(path, lineno, line.rstrip("\n"), "not a JSON object"))
+                continue
+            yield row
 
 
-def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows to a temporary file beside path, then rename it over path; returns the row count."""
+def json_line(row: Any, **options: Any) -> str:
+    """One row as a line of the file (UTF-8 text kept as is, newline included)."""
+    return json.dumps(row, ensure_ascii=False, **options) + "\n"
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Any], *, append: bool = False) -> int:
+    """Write rows, one line each: appended to path, or into a temporary file beside it that then replaces
+    it (atomic). Returns the row count."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    target = path if append else path.with_name(path.name + ".tmp")
     n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
+    with target.open("a" if append else "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json_line(row))
             n += 1
-    os.replace(tmp, path)
+    if not append:
+        os.replace(target, path)
     return n
+
+
+def write_jsonl_atomic(path: str | Path, rows: Iterable[Any]) -> int:
+    """Rewrite path with rows atomically (write_jsonl without append)."""
+    return write_jsonl(path, rows)

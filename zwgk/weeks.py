@@ -1,4 +1,4 @@
-"""ISO weeks (Monday–Sunday) and calendar periods in Asia/Shanghai."""
+"""ISO weeks (Monday–Sunday), calendar periods and the current time in Asia/Shanghai."""
 
 from __future__ import annotations
 
@@ -55,9 +55,19 @@ def last_complete_week(as_of: date) -> Week:
     return week if as_of == week.end else week.previous()
 
 
+def now() -> datetime:
+    """The current time in Asia/Shanghai (timezone-aware): the one clock every stage reads."""
+    return datetime.now(TZ)
+
+
+def now_iso() -> str:
+    """now() to the second, e.g. 2026-11-26T09:00:00+08:00 (the records' timestamp format)."""
+    return now().isoformat(timespec="seconds")
+
+
 def today() -> date:
     """Today's date in Asia/Shanghai."""
-    return datetime.now(TZ).date()
+    return now().date()
 
 
 def to_local(value: str | datetime | None) -> datetime | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import scrapy
@@ -19,15 +18,9 @@ from crawlers.items import ColumnSnapshot, Document, ListItem
 from crawlers.middlewares import classify_failure
 from crawlers.sites import Column, Site
 from crawlers.state import open_state
-from zwgk.settings import TIMEZONE
+from zwgk.weeks import now_iso
 
 log = logging.getLogger(__name__)
-
-
-def now_iso() -> str:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
 
 
 def load_site_json(path: str | Path) -> list[Site]:
