@@ -64,25 +64,20 @@ def serve_generated(data: list[dict]) -> Iterator[tuple[str, list]]:
 
 
 def run_steps(run_id: str, sites_path: Path, base: str, list_pages: int) -> dict[str, float | int]:
-    """One pipeline run through pipeline.steps; seconds per step and counts."""
+    """One pipeline run through pipeline.steps.iter_steps; seconds per step and counts."""
     from pipeline import steps
 
-    run = steps.run_dir(run_id)
+    run = steps.Run(run_id, sites_path, None, base, DAY, scrapy_settings={**FAST_CRAWL, "ZWGK_MAX_LIST_PAGES": list_pages})
     out: dict[str, float | int] = {}
+    done: dict[str, dict] = {}
     t = time.perf_counter()
-    crawled = steps.crawl_step(run, sites_path, None, base, scrapy_settings={**FAST_CRAWL, "ZWGK_MAX_LIST_PAGES": list_pages})
-    out["crawl"] = time.perf_counter() - t
-    t = time.perf_counter()
-    classified = steps.classify_step(crawled["documents"], run / "classified.jsonl")
-    out["classify"] = time.perf_counter() - t
-    t = time.perf_counter()
-    indexed = steps.index_step(classified["documents"], crawled["snapshots"])
-    out["index"] = time.perf_counter() - t
-    t = time.perf_counter()
-    steps.measure_step(DAY)
-    out["measure"] = time.perf_counter() - t
+    for name, result in steps.iter_steps(run):
+        out[name] = time.perf_counter() - t
+        done[name] = result
+        t = time.perf_counter()
+    crawled = done["crawl"]
     out.update(documents=crawled["document_count"], requests=crawled["requests"], not_modified=crawled["not_modified"],
-               classified=classified["classified"], indexed=indexed["documents"]["indexed"])
+               classified=done["classify"]["classified"], indexed=done["index"]["documents"]["indexed"])
     return out
 
 

@@ -1,14 +1,28 @@
 """crawl → classify → index → measure: the monitoring pipeline (hourly by default, ZWGK_PIPELINE_SCHEDULE).
 
-Each task calls one function of pipeline.steps with files in between (settings.home()/runs/<run_id>/),
-so a retried task redoes only its own step and re-indexing upserts.
+One task per step of pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run), with
+files in between (settings.home()/runs/<run_id>/), so a retried task redoes only its own step and
+re-indexing upserts.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from pipeline import dag_settings
+from pipeline import dag_settings, steps
+
+
+def _step_task(name: str):
+    """The task of one step: this run's id and params → pipeline.steps.run_step, given the earlier results."""
+
+    @task(task_id=name)
+    def run_step(done: dict) -> dict:
+        ctx = get_current_context()
+        p = ctx["params"]
+        run = steps.Run(ctx["run_id"], p["sites"], p["site_ids"], p["base_url"], dag_settings.run_as_of(ctx))
+        return steps.run_step(name, run, done)
+
+    return run_step
 
 
 @dag(
@@ -28,36 +42,13 @@ from pipeline import dag_settings
     tags=["zwgk"],
 )
 def zwgk_pipeline():
-    @task
-    def crawl() -> dict:
-        from pipeline import steps
-
-        ctx = get_current_context()
-        p = ctx["params"]
-        return steps.crawl_step(steps.run_dir(ctx["run_id"]), p["sites"], p["site_ids"], p["base_url"])
-
-    @task
-    def classify(crawled: dict) -> dict:
-        from pathlib import Path
-
-        from pipeline import steps
-
-        return steps.classify_step(crawled["documents"], Path(crawled["documents"]).parent.parent / "classified.jsonl")
-
-    @task
-    def index(classified: dict, crawled: dict) -> dict:
-        from pipeline import steps
-
-        return steps.index_step(classified["documents"], crawled["snapshots"])
-
-    @task
-    def measure(indexed: dict) -> dict:
-        from pipeline import steps
-
-        return steps.measure_step(dag_settings.run_as_of(get_current_context()))
-
-    crawled = crawl()
-    measure(index(classify(crawled), crawled))
+    results: dict = {}
+    previous = None
+    for step in steps.STEPS:
+        current = _step_task(step.name)({name: results[name] for name in step.needs})
+        if previous is not None:
+            previous >> current  # the order of STEPS, also where no result is passed (measure after index)
+        results[step.name] = previous = current
 
 
 dag = zwgk_pipeline()

@@ -17,27 +17,25 @@ def run_pipeline(
     as_of: str | date | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """crawl → classify → index → measure; the same functions as the DAG's tasks, the same run folders."""
+    """Every step of steps.STEPS in order (the DAG's tasks, the same run folders)."""
     from tqdm import tqdm
 
-    run_id = run_id or steps.new_run_id("cli")
-    run = steps.run_dir(run_id)
-    sites_path = sites_path or dag_settings.default_sites_path()
-    out: dict[str, Any] = {"run_id": run_id, "run_dir": str(run)}
-    with tqdm(total=4, desc="pipeline", unit="step", file=sys.stderr) as bar:
-        bar.set_postfix_str("crawl")
-        out["crawl"] = steps.crawl_step(run, sites_path, site_ids, base_url)
-        bar.update()
-        bar.set_postfix_str(f"classify {out['crawl']['document_count']} docs")
-        out["classify"] = steps.classify_step(out["crawl"]["documents"], run / "classified.jsonl")
-        bar.update()
-        bar.set_postfix_str("index")
-        out["index"] = steps.index_step(out["classify"]["documents"], out["crawl"]["snapshots"])
-        bar.update()
-        bar.set_postfix_str("measure")
-        out["measure"] = steps.measure_step(as_of)
-        bar.update()
+    run = steps.Run(run_id or steps.new_run_id("cli"), sites_path or dag_settings.default_sites_path(), site_ids,
+                    base_url, as_of)
+    out: dict[str, Any] = {"run_id": run.run_id, "run_dir": str(run.dir)}
+    with tqdm(total=len(steps.STEPS), desc="pipeline", unit="step", file=sys.stderr) as bar:
+        bar.set_postfix_str(steps.STEPS[0].name)
+        for n, (name, result) in enumerate(steps.iter_steps(run), start=1):
+            out[name] = result
+            bar.update()
+            if n < len(steps.STEPS):
+                bar.set_postfix_str(_label(steps.STEPS[n].name, out))
     return out
+
+
+def _label(name: str, done: dict[str, Any]) -> str:
+    """What the progress bar says while a step runs."""
+    return f"classify {done['crawl']['document_count']} docs" if name == "classify" else name
 
 
 def print_summary(summary: dict[str, Any], file=sys.stdout) -> None:

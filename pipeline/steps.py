@@ -1,6 +1,8 @@
 """The pipeline's steps as plain functions with files in between, so each step is idempotent and restartable.
 
-The DAGs, `zwgk run` and `zwgk demo` all call these. A run works in settings.home()/runs/<run_id>/:
+`STEPS` is their one order (crawl → classify → index → measure), and `Run` one run's folder and
+parameters: the zwgk_pipeline DAG makes one task per step, `zwgk run` and the pipeline benchmark go
+through `iter_steps`. A run works in settings.home()/runs/<run_id>/:
 
     crawl/documents.jsonl, crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
     classified.jsonl                               ← classify_step (nlp fields filled)
@@ -18,7 +20,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -330,17 +333,59 @@ def watchlists_step(client=None) -> dict[str, Any]:
     }
 
 
-def pipeline(
-    run_id: str,
-    sites_path: str | Path,
-    site_ids: list[str] | None = None,
-    base_url: str | None = None,
-    as_of: str | date | None = None,
-) -> dict[str, Any]:
-    """The whole pipeline once, in this process (what `zwgk run` does; the DAG runs the same steps)."""
-    run = run_dir(run_id)
-    crawled = crawl_step(run, sites_path, site_ids, base_url)
-    classified = classify_step(crawled["documents"], run / "classified.jsonl")
-    indexed = index_step(classified["documents"], crawled["snapshots"])
-    measured = measure_step(as_of)
-    return {"run_dir": str(run), "crawl": crawled, "classify": classified, "index": indexed, "measure": measured}
+# --- the sequence ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One pipeline run: its id (which names its folder, run_dir(run_id)) and what it was asked to do."""
+
+    run_id: str
+    sites_path: str | Path
+    site_ids: list[str] | None = None
+    base_url: str | None = None
+    as_of: str | date | None = None  # the day measured (None: today in Asia/Shanghai)
+    scrapy_settings: dict[str, Any] | None = None  # overrides of crawlers/settings.py
+
+    @property
+    def dir(self) -> Path:
+        """settings.home()/runs/<run_id>/: crawl/ (documents, snapshots, summary), classified.jsonl, index.json."""
+        return run_dir(self.run_id)
+
+    @property
+    def classified_path(self) -> Path:
+        return self.dir / "classified.jsonl"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the pipeline: its name (the DAG's task id), the earlier steps whose results it reads,
+    and what it does with the run and those results."""
+
+    name: str
+    needs: tuple[str, ...]
+    run: Callable[[Run, dict[str, dict[str, Any]]], dict[str, Any]]
+
+
+STEPS = (
+    Step("crawl", (), lambda run, done: crawl_step(run.dir, run.sites_path, run.site_ids, run.base_url,
+                                                   scrapy_settings=run.scrapy_settings)),
+    Step("classify", ("crawl",), lambda run, done: classify_step(done["crawl"]["documents"], run.classified_path)),
+    Step("index", ("crawl", "classify"),
+         lambda run, done: index_step(done["classify"]["documents"], done["crawl"]["snapshots"])),
+    Step("measure", (), lambda run, done: measure_step(run.as_of)),
+)  # in this order: each runs after the one before it (measure reads what index stored)
+
+
+def run_step(name: str, run: Run, done: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Run the step called name, given the results of the steps it needs (the DAG's task body)."""
+    step = {s.name: s for s in STEPS}[name]
+    return step.run(run, {n: done[n] for n in step.needs})
+
+
+def iter_steps(run: Run) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every step once, in order, in this process: (name, result) as each finishes (`zwgk run`, the bench)."""
+    done: dict[str, dict[str, Any]] = {}
+    for step in STEPS:
+        done[step.name] = run_step(step.name, run, done)
+        yield step.name, done[step.name]

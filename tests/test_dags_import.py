@@ -35,6 +35,9 @@ def test_pipeline_is_crawl_classify_index_measure(airflow_home):
     dag = _bag().get_dag("zwgk_pipeline")
     order = [t.task_id for t in dag.topological_sort()]
     assert order == ["crawl", "classify", "index", "measure"]
+    from pipeline import steps
+
+    assert order == [step.name for step in steps.STEPS]  # one sequence: the DAG's tasks are the steps
     assert set(dag.params) == {"sites", "site_ids", "base_url", "as_of"}
 
 
