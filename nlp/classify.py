@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp.agencies import document_agencies
-from nlp.kind import KindModel, document_kinds
+from nlp.kind import KIND_FEATURES, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.topics import TopicScorer, doc_text, load_labelled, transfer_head
@@ -98,7 +98,7 @@ def load_kind_model(embedder) -> KindModel | None:
     if len(items) < 20:
         return None
     key = hashlib.sha1(json.dumps([embedder.name, embedder.max_length, str(getattr(embedder, "quantized", "")),
-                                   [[it.get("title"), it.get("body"), it["kind"]] for it in items]],
+                                   KIND_FEATURES, [[it.get("title"), it.get("body"), it["kind"]] for it in items]],
                                   ensure_ascii=False).encode()).hexdigest()[:16]
     path = _cache_dir() / f"kind-model-{key}.npy"
     try:
