@@ -126,7 +126,7 @@ def classifier_version() -> str:
 
     h = hashlib.sha1()
     for part in (model.model_name(), model.FORMAT_VERSION, topics.HEAD_VERSION, embed_max_tokens(),
-                 embed_quantize(), embed.KERNEL_VERSION):
+                 embed_quantize(), embed.KERNEL_VERSION, topics.off_plan_target()):
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
     for path in (*topics.LABELLED, settings.plan_path(), settings.agencies_path(),
