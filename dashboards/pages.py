@@ -21,8 +21,9 @@ UNIT_LABELS = {"working_days": "个工作日", "hours": "小时", "days": "天",
 TRIGGER_LABELS = {"policy_published": "政策发布后", "meeting_decision": "会议决定后", "major_emergency": "重大突发事件后",
                   "penalty_decision": "处罚决定后"}
 PERIOD_LABELS = {"week": "每周", "month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
-CONCLUDED = ("on_time", "late", "overdue", "met", "missed")
-GOOD = ("on_time", "met")
+DUE_LABEL = "完成时限"  # items the plan gives a completion time (obligations of kind "due")
+CONCLUDED = ("on_time", "late", "overdue", "met", "missed", "done")
+GOOD = ("on_time", "met", "done")
 OVERDUE = ("overdue", "missed")
 # plan group terms that bind an agency of a given kind (the plan names groups, not members)
 GROUPS_BY_KIND = {
@@ -57,6 +58,8 @@ def _evidence_row(outcome, item: dict[str, Any]) -> dict[str, Any]:
     if "period" in item:
         title = f"{item['period']}：{item.get('count', 0)} / 至少 {item.get('required', 1)} 次"
         start, due = item.get("period_start"), item.get("period_end")
+    elif "due_on" in item:
+        title, start, due = item.get("title") or "", None, item["due_on"]
     else:
         title = item.get("trigger_title") or item.get("trigger_url") or ""
         start, due = item.get("trigger_at"), item.get("deadline")
@@ -71,11 +74,12 @@ def _evidence_row(outcome, item: dict[str, Any]) -> dict[str, Any]:
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     n = {s: sum(1 for r in rows if r["status"] == s) for s in ("on_time", "late", "overdue", "pending", "met", "missed",
-                                                                "in_progress")}
+                                                                "in_progress", "done", "due_soon")}
     concluded = sum(1 for r in rows if r["status"] in CONCLUDED)
-    good = n["on_time"] + n["met"]
+    good = n["on_time"] + n["met"] + n["done"]
     return {"total": len(rows), "on_time": good, "late": n["late"], "overdue": n["overdue"] + n["missed"],
-            "pending": n["pending"] + n["in_progress"], "compliance": round(good / concluded, 4) if concluded else None}
+            "pending": n["pending"] + n["in_progress"] + n["due_soon"], "due_soon": n["due_soon"],
+            "compliance": round(good / concluded, 4) if concluded else None}
 
 
 def _timeliness_rows(client: Elasticsearch, as_of: date, agency: str | None = None) -> list[dict[str, Any]]:
@@ -127,6 +131,8 @@ def timeliness(client: Elasticsearch, as_of: date) -> dict[str, Any]:
             limits.setdefault(key, f"{TRIGGER_LABELS.get(ob.trigger, ob.trigger)} {ob.amount} {UNIT_LABELS.get(ob.unit, ob.unit)}内")
         elif ob.period:
             limits.setdefault(key, f"{PERIOD_LABELS.get(ob.period, ob.period)}至少 {ob.min_count or 1} 次")
+        elif ob.kind == "due":
+            limits.setdefault(f"{ob.duty}:due", f"按{DUE_LABEL}完成")
     duties = []
     for family, items in sorted(by_family.items()):
         duty, when = family.split(":", 1)
@@ -135,7 +141,8 @@ def timeliness(client: Elasticsearch, as_of: date) -> dict[str, Any]:
         hist: dict[str, int] = defaultdict(int)
         for lag in lags:
             hist[_lag_bucket(lag, unit)] += 1
-        label = DUTY_LABELS.get(duty, duty) + "·" + (TRIGGER_LABELS.get(when) or PERIOD_LABELS.get(when) or when)
+        label = DUTY_LABELS.get(duty, duty) + "·" + (TRIGGER_LABELS.get(when) or PERIOD_LABELS.get(when)
+                                                     or (DUE_LABEL if when == "due" else when))
         duties.append({
             "family": family, "duty": duty, "unit": unit, "label": label, "count": len(items),
             "limit_label": limits.get(family, ""), "lags": lags, "p50": _quantile(lags, 0.5),

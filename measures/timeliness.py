@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ON_TIME, LATE, OVERDUE, PENDING, UNKNOWN = "on_time", "late", "overdue", "pending", "unknown"
 MET, MISSED, IN_PROGRESS = "met", "missed", "in_progress"
+DONE, DUE_SOON = "done", "due_soon"  # items with a completion time: evidence by the date / date near, none yet
 PASS, FAIL, NO_EVIDENCE, NOT_EVALUATED = "pass", "fail", "no_evidence", "not_evaluated"
 ALL_AGENCIES = "*"  # an obligation on a group (各区政府, 市政府各部门): every agency that has evidence
 FIELDS = ["url", "agency", "agencies", "published_at", "title", "doc_number", "interprets", "related_urls",
@@ -52,6 +53,7 @@ class Context:
     as_of: date
     since: date
     conf: dict[str, Any]
+    plan_start: date | None = None  # the plan's issue date (or 1 January of its year): evidence of items counts from it
     _cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     memo: dict[tuple[date, int], date] = field(default_factory=dict)
 
@@ -281,9 +283,10 @@ def _outcome(ob: Any, agency: str, items: list[dict[str, Any]], note: str = "", 
     bad = counts[LATE] + counts[OVERDUE] + missed
     status = FAIL if bad else PASS
     return RuleOutcome(rule=_rule_id(ob), agency=agency, status=status, obligation=ob.text, topic_id=ob.topic_id,
-                       total=len(items), on_time=counts[ON_TIME] + sum(1 for i in items if i["status"] == MET),
+                       total=len(items), on_time=counts[ON_TIME] + sum(1 for i in items if i["status"] in (MET, DONE)),
                        late=counts[LATE], overdue=counts[OVERDUE] + missed, pending=counts[PENDING] + sum(
-                           1 for i in items if i["status"] == IN_PROGRESS), share=share, note=note, items=items)
+                           1 for i in items if i["status"] in (IN_PROGRESS, DUE_SOON)), share=share, note=note,
+                       items=items)
 
 
 def _no_evidence(ob: Any, note: str, scope: list[str]) -> list[RuleOutcome]:
@@ -524,6 +527,52 @@ def eval_periodic_publication(ctx: Context, ob: Any) -> list[RuleOutcome]:
     return _periods(ctx, ob, _topic_q(ob.topic_id), f"topic {ob.topic_id}")
 
 
+def _due_row(ctx: Context, ob: Any, evidence: list[dict[str, Any]]) -> dict[str, Any]:
+    """One item's row: done (evidence by the due date), late, overdue, due soon or pending, with its evidence."""
+    evidence = sorted((d for d in evidence if _published(d)), key=_published)
+    by_then = [d for d in evidence if _published(d).date() <= ob.due_on]
+    if by_then:
+        status = DONE
+    elif evidence:
+        status = LATE
+    elif ctx.as_of > ob.due_on:
+        status = OVERDUE
+    elif (ob.due_on - ctx.as_of).days <= int(ctx.conf.get("due_soon_days", 30)):
+        status = DUE_SOON
+    else:
+        status = PENDING
+    first = (by_then or evidence or [None])[0]
+    row: dict[str, Any] = {"title": re.split(r"(?<=[。；;])", ob.text, maxsplit=1)[0][:80], "due_on": ob.due_on.isoformat(),
+                           "due_text": ob.due_text, "deadline": ob.due_on.isoformat(), "status": status,
+                           "evidence": [{"url": d["url"], "title": d.get("title", ""), "agency": _doc_agency(d),
+                                         "published_at": _published(d).isoformat()} for d in evidence[:10]],
+                           "evidence_urls": [d["url"] for d in evidence[:10]]}
+    if first is not None:
+        row["evidence_url"], row["evidence_at"] = first["url"], _published(first).isoformat()
+    return row
+
+
+def eval_due_item(ctx: Context, ob: Any) -> list[RuleOutcome]:
+    """An item with a completion time: documents of its topic from its agencies published by the due date."""
+    scope = _agency_scope(ob, concrete_first=True)
+    if ob.due_on is None:
+        note = f"{ob.due_text or 'ongoing'}: no due date to judge"
+        return [RuleOutcome(rule=_rule_id(ob), agency=a if a != ALL_AGENCIES else "(all)", status=NOT_EVALUATED,
+                            obligation=ob.text, topic_id=ob.topic_id, note=note) for a in scope]
+    if not ob.topic_id or ob.topic_id == "0":
+        return _no_evidence(ob, "item has no topic to match documents", scope)
+    start = ctx.plan_start or ctx.since
+    docs = ctx.docs(f"topic:{ob.topic_id}@{start}", _and(_topic_q(ob.topic_id), _dated(start, ctx.as_of + timedelta(days=1))))
+    if scope != [ALL_AGENCIES]:
+        return [_outcome(ob, a, [_due_row(ctx, ob, [d for d in docs if _in_scope(d, [a])])]) for a in scope]
+    by_agency: dict[str, list[dict[str, Any]]] = {}
+    for d in docs:  # a group (各区政府): every agency that shows evidence, else the group as a whole
+        by_agency.setdefault(_doc_agency(d), []).append(d)
+    if not by_agency:
+        return [_outcome(ob, "(all)", [_due_row(ctx, ob, [])])]
+    return [_outcome(ob, a, [_due_row(ctx, ob, ds)]) for a, ds in sorted(by_agency.items())]
+
+
 def eval_elsewhere(measure: str) -> Callable[[Context, Any], list[RuleOutcome]]:
     def note(ctx: Context, ob: Any) -> list[RuleOutcome]:
         return [RuleOutcome(rule=_rule_id(ob), agency="(all)", status=NOT_EVALUATED, obligation=ob.text,
@@ -532,7 +581,8 @@ def eval_elsewhere(measure: str) -> Callable[[Context, Any], list[RuleOutcome]]:
     return note
 
 
-# (duty, trigger) → evaluator; cadences (trigger None) by (duty, "period"), then ("*", "period").
+# (duty, trigger) → evaluator; cadences (trigger None) by (duty, "period"), then ("*", "period");
+# items with a completion time (kind "due") by (duty, "due"), then ("*", "due").
 EVALUATORS: dict[tuple[str, str], Callable[[Context, Any], list[RuleOutcome]]] = {
     ("interpretation", "policy_published"): eval_policy_interpretation,
     ("interpretation", "meeting_decision"): eval_meeting_interpretation,
@@ -541,12 +591,15 @@ EVALUATORS: dict[tuple[str, str], Callable[[Context, Any], list[RuleOutcome]]] =
     ("press_conference", "period"): eval_press_conference_count,
     ("website_update", "period"): eval_elsewhere("freshness"),
     ("*", "period"): eval_periodic_publication,
+    ("*", "due"): eval_due_item,
 }
 PERIODS = ("month", "quarter", "half_year", "year")
 
 
 def evaluator_for(ob: Any) -> Callable[[Context, Any], list[RuleOutcome]] | None:
     """The evaluator of an obligation, or None when the documents cannot show it."""
+    if getattr(ob, "kind", None) == "due":
+        return EVALUATORS.get((ob.duty, "due")) or EVALUATORS[("*", "due")]
     if ob.trigger:
         return EVALUATORS.get((ob.duty, ob.trigger))
     if ob.period in PERIODS or ob.period == "week":
@@ -563,8 +616,9 @@ def timeliness_report(client: Elasticsearch, as_of: date | None = None, plan: An
     as_of = as_of or today()
     conf = rules_config.section("timeliness", rules_path)
     since = as_of - timedelta(days=int(conf.get("window_days", 365)))
-    ctx = Context(client=client, as_of=as_of, since=since, conf=conf)
     plan = plan or load_plan()
+    plan_start = plan.issued_on or (date(plan.year, 1, 1) if plan.year else None)
+    ctx = Context(client=client, as_of=as_of, since=since, conf=conf, plan_start=plan_start)
     outcomes: list[RuleOutcome] = []
     seen: dict[str, int] = {}
     for _topic, ob in plan.obligations():

@@ -25,8 +25,8 @@
   }
 
   function statusBadge(s) {
-    const labels = { pass: "达标", fail: "未达标", no_data: "无数据", on_time: "按时", late: "逾期完成", overdue: "逾期未办", pending: "期限内待办", met: "达标", missed: "未达标", in_progress: "进行中", unknown: "日期不详" };
-    const tone = { pass: "ok", on_time: "ok", met: "ok", fail: "bad", overdue: "bad", missed: "bad", late: "warn", pending: "warn" }[s];
+    const labels = { pass: "达标", fail: "未达标", no_data: "无数据", on_time: "按时", late: "逾期完成", overdue: "逾期未办", pending: "期限内待办", met: "达标", missed: "未达标", in_progress: "进行中", unknown: "日期不详", done: "已完成", due_soon: "临近时限" };
+    const tone = { pass: "ok", on_time: "ok", met: "ok", done: "ok", due_soon: "warn", fail: "bad", overdue: "bad", missed: "bad", late: "warn", pending: "warn" }[s];
     return badge(labels[s] || s || "", tone);
   }
 
