@@ -165,7 +165,9 @@ def test_real_plans_details():
 
     dongcheng = _plan("dongcheng-2017")
     assert [t.id for t in dongcheng.walk()] == ["1", "1.1", "1.2", "1.3", "1.4"]
-    assert "地税局" in dongcheng.unresolved_agencies  # a district's bureau, named without 区
+    # the district's bureaus, named without 区, resolve through its region file; what it lacks stays listed
+    assert dongcheng.get("1.1").responsible_agencies == ["北京市东城区统计局", "产促局", "北京市东城区人力资源和社会保障局"]
+    assert dongcheng.unresolved_agencies == ["产促局"]
 
     tianjin = _plan("tianjin-2017")  # traditional; 市… of Tianjin is not resolved to Beijing's agency
     assert tianjin.get("1.1.1").responsible_agencies == ["市发展改革委", "市人力社保局", "市财政局", "人民银行天津分行"]

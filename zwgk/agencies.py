@@ -3,12 +3,16 @@
 The data is the reviewed file zwgk/data/agencies.yaml (simplified script only); traditional
 variants are generated with OpenCC at load time, and every lookup normalises its input with
 `zwgk.text.normalize`, so 市環保局, 市环保局 and 北京市环保局 all resolve to 北京市生态环境局.
+
+Districts' own bodies live in one file per region (zwgk/data/agencies/<district id>.yaml). The
+registry knows them by their full and district-qualified names (北京市东城区财政局, 东城区财政局);
+`for_district(id)` adds the names a district's own plan uses for them (区财政局, 财政局).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +27,7 @@ KINDS = (
     "party_office",
     "central_branch",
     "district_government",
+    "district_department",
     "group",
 )
 _CITY = "北京市"
@@ -104,11 +109,23 @@ def _variants(name: str) -> list[str]:
     return list(dict.fromkeys(out + trad))
 
 
-class AgencyRegistry:
-    """All agencies of one registry file; lookups by any name, in either script."""
+@dataclass(frozen=True)
+class Region:
+    """A district's own bodies: the names its plans use for them (区财政局, 财政局) → agency id."""
 
-    def __init__(self, agencies: list[Agency]):
+    id: str  # file stem = the district government's id in agencies.yaml (dongcheng)
+    district: str  # the district as written in names (东城区)
+    local: tuple[tuple[str, str], ...] = ()  # (name as the district's plans write it, agency id)
+
+
+class AgencyRegistry:
+    """All agencies of one registry file (and the region files beside it); lookups by any name, in either script."""
+
+    def __init__(self, agencies: list[Agency], regions: dict[str, Region] | None = None,
+                 local: Region | None = None):
         self._agencies = agencies
+        self._regions = regions or {}
+        self.region = local  # the district whose local names this registry also resolves
         self._by_id: dict[str, Agency] = {}
         self._by_key: dict[str, Agency] = {}
         for agency in agencies:
@@ -121,11 +138,30 @@ class AgencyRegistry:
                 if other is not None and other.id != agency.id:
                     raise RegistryError(f"name {name!r} claimed by {other.id} and {agency.id}")
                 self._by_key[key] = agency
+        for name, agency_id in local.local if local else ():  # inside the district's plan its own names win
+            if agency_id not in self._by_id:
+                raise RegistryError(f"region {local.id}: {name!r} names unknown agency {agency_id!r}")
+            self._by_key[_key(name)] = self._by_id[agency_id]
         keys = sorted((k for k in self._by_key if len(k) >= 2), key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
 
     def all(self) -> list[Agency]:
         return list(self._agencies)
+
+    def regions(self) -> list[str]:
+        """Ids of the districts with a region file."""
+        return sorted(self._regions)
+
+    def for_district(self, district_id: str) -> AgencyRegistry:
+        """This registry plus the names a district's own plan uses (区城管执法局 → that district's); itself when
+        the district has no region file."""
+        region = self._regions.get(district_id)
+        if region is None:
+            return self
+        key = (id(self), district_id)
+        if key not in _LOCAL:
+            _LOCAL[key] = AgencyRegistry(self._agencies, self._regions, region)
+        return _LOCAL[key]
 
     def get(self, agency_id: str) -> Agency | None:
         return self._by_id.get(agency_id)
@@ -199,24 +235,67 @@ def _agency_from_entry(entry: dict) -> Agency:
     )
 
 
-def read_registry(path: str | Path) -> AgencyRegistry:
-    """Parse one registry YAML file (uncached)."""
+_LOCAL: dict[tuple[int, str], AgencyRegistry] = {}
+
+
+def _entries(path: Path) -> tuple[dict, list[dict]]:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     entries = data.get("agencies") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise RegistryError(f"{path}: expected a top-level 'agencies' list")
-    return AgencyRegistry([_agency_from_entry(e) for e in entries])
+    return data, entries
+
+
+def _region_from_file(path: Path, districts: dict[str, Agency]) -> tuple[Region, list[Agency]]:
+    """One district's file: its agencies (known everywhere by full and 东城区… names) and its local names."""
+    data, entries = _entries(path)
+    district = districts.get(path.stem)
+    if district is None:
+        raise RegistryError(f"{path}: no district government with id {path.stem!r} in the registry")
+    place = str(data.get("district") or "")
+    if not place.endswith("区"):
+        raise RegistryError(f"{path}: 'district' must name the district as written (东城区)")
+    agencies, local = [], []
+    for entry in entries:
+        entry = dict(entry, kind=entry.get("kind") or "district_department")
+        if not str(entry.get("id", "")).startswith(path.stem + "-"):
+            raise RegistryError(f"{path}: agency id {entry.get('id')!r} must start with {path.stem}-")
+        predecessors = entry.get("predecessors") or ()
+        # short and local names (区财政局, 财政局) are the district's own: global only as 东城区财政局 (+ 北京市 form)
+        names = [*(entry.get("short") or ()), *(entry.get("local") or ()), *(n for p in predecessors for n in p.get("short") or ())]
+        qualified = [place + n[1:] for n in names if n.startswith("区")]
+        entry["aliases"] = [*(entry.get("aliases") or ()), *qualified, *(_CITY + q for q in qualified)]
+        agency = _agency_from_entry(dict(entry, short=[], predecessors=[dict(p, short=[]) for p in predecessors]))
+        whole = _agency_from_entry(dict(entry, aliases=[]))
+        agencies.append(replace(agency, short=whole.short, predecessors=whole.predecessors))
+        local += [(v, entry["id"]) for n in names for v in dict.fromkeys((n, _s2t().convert(n)))]
+    return Region(id=path.stem, district=place, local=tuple(local)), agencies
+
+
+def read_registry(path: str | Path, regions_dir: str | Path | None = None) -> AgencyRegistry:
+    """Parse one registry YAML file and the region files of regions_dir (uncached)."""
+    _data, entries = _entries(Path(path))
+    agencies = [_agency_from_entry(e) for e in entries]
+    regions: dict[str, Region] = {}
+    if regions_dir is not None and Path(regions_dir).is_dir():
+        districts = {a.id: a for a in agencies if a.kind == "district_government"}
+        for file in sorted(Path(regions_dir).glob("*.yaml")):
+            region, more = _region_from_file(file, districts)
+            regions[region.id] = region
+            agencies += more
+    return AgencyRegistry(agencies, regions)
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str) -> AgencyRegistry:
-    return read_registry(path)
+def _cached(path: str, regions_dir: str) -> AgencyRegistry:
+    return read_registry(path, regions_dir)
 
 
 def load_registry(path: str | Path | None = None) -> AgencyRegistry:
-    """The registry (cached per path); path defaults to settings.agencies_path() (env ZWGK_AGENCIES)."""
-    return _cached(str(path or settings.agencies_path()))
+    """The registry (cached per path); path defaults to settings.agencies_path() (env ZWGK_AGENCIES), with the
+    region files of settings.agency_regions_path() (env ZWGK_AGENCY_REGIONS)."""
+    return _cached(str(path or settings.agencies_path()), str(settings.agency_regions_path()))
 
 
 # collective terms the plan uses for "all districts", "the members of group X", "related units" …

@@ -478,12 +478,19 @@ def _closing(roots: list[Node]) -> list[str]:
 
 
 def _registry_for(places: list[str], registry):
-    """The registry names one city's agencies: use it for a plan of that city or its districts, or of no
-    stated place; a plan of another place keeps its names as written (市财政局 of 天津 is not 北京's)."""
+    """The registry names one city's agencies: use it for a plan of that city or its districts (with the
+    district's region file), or of no stated place; a plan of another place keeps its names as written
+    (市财政局 of 天津 is not 北京's)."""
     if not places or registry is None:
         return registry
     known = registry.resolve(places[0]) or registry.resolve(places[0] + "政府")
-    return registry if known is not None and not known.is_group else None
+    if known is None or known.is_group:
+        return None
+    for place in reversed(places):  # a district's plan: its own bodies by the names it gives them (区城管执法局)
+        district = registry.resolve(place)
+        if district is not None and district.kind == "district_government":
+            return registry.for_district(district.id)
+    return registry
 
 
 @dataclass

@@ -41,6 +41,11 @@ def agencies_path() -> Path:
     return Path(os.environ.get("ZWGK_AGENCIES") or PACKAGE_DATA / "agencies.yaml")
 
 
+def agency_regions_path() -> Path:
+    """The folder of per-district agency files (<district id>.yaml), read with the registry."""
+    return Path(os.environ.get("ZWGK_AGENCY_REGIONS") or PACKAGE_DATA / "agencies")
+
+
 def rules_path() -> Path:
     """Freshness thresholds and alert settings (configuration, not code)."""
     return Path(os.environ.get("ZWGK_RULES") or PACKAGE_DATA / "rules.yaml")
