@@ -17,7 +17,7 @@ from zwgk.plan import parse_plan
 from zwgk.settings import PACKAGE_DATA
 
 SNAPSHOT = Path(__file__).parent / "fixtures" / "plans" / "beijing-2016.snapshot.json"
-SHARED_COPY = Path("/work/shared/plan/beijing-2016-zwgk-workplan.txt")
+SHARED_COPY = Path(__file__).resolve().parents[2] / "shared" / "plan" / "beijing-2016-zwgk-workplan.txt"  # beside the clone
 # keys added after the snapshot, each with the only value an old plan may give it
 ADDED = {"due_on": None, "due_text": None, "ongoing": False, "region": "北京市", "skipped": []}
 
