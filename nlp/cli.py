@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -55,10 +57,34 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paths_problem(in_path: Path, out_path: Path) -> str | None:
+    """Why `zwgk classify` cannot run with these paths (checked before the model loads), or None."""
+    if not in_path.exists():
+        return f"{in_path}: no such file"
+    if not in_path.is_file():
+        return f"{in_path}: not a file"
+    if out_path.is_dir():
+        return f"{out_path}: is a directory; --out names a file"
+    if out_path.exists() and out_path.resolve() == in_path.resolve():
+        return f"--out {out_path} is the input file: it would be overwritten while read; write to another file"
+    parent = out_path.parent if str(out_path.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        return f"{out_path}: cannot write in {probe}"
+    return None
+
+
 def _classify(args: argparse.Namespace) -> int:
     from nlp.classify import classify_file
 
-    report = classify_file(args.in_path, args.out_path, batch_size=args.batch_size)
+    # relative paths mean the caller's working directory; problems are answered before the model loads
+    in_path, out_path = Path(args.in_path).absolute(), Path(args.out_path).absolute()
+    if problem := _paths_problem(in_path, out_path):
+        print(f"zwgk classify: {problem}", file=sys.stderr)
+        return 2
+    report = classify_file(in_path, out_path, batch_size=args.batch_size)
     print(f"classified {report.written} of {report.read} documents → {args.out_path}", file=sys.stderr)
     if report.errors:
         print(f"{report.errors} bad lines kept in {report.errors_path}", file=sys.stderr)
@@ -66,8 +92,6 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from nlp.data import EvalSet
     from nlp.evaluate import evaluate_sets, format_table
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from nlp.embed import KERNEL_VERSION
 from zwgk import settings
-from zwgk.document import TopicScore
+from zwgk.document import NLP_FIELDS, TopicScore
 from zwgk.text import normalize, segment
 
 log = logging.getLogger(__name__)
@@ -512,7 +512,7 @@ def item_document(item: dict):
     """A Document from a labelled item, without its gold labels (topics, kind)."""
     from zwgk.document import Document
 
-    data = {k: v for k, v in item.items() if k not in ("topics", "kind", "agencies", "interprets", "sentiment")}
+    data = {k: v for k, v in item.items() if k not in NLP_FIELDS}
     data.setdefault("url", f"https://labelled.invalid/{item.get('id', '')}")
     return Document.from_dict(data)
 

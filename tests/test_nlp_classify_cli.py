@@ -53,3 +53,31 @@ def test_classifier_version_is_stable_and_tracks_settings(monkeypatch):
     assert first == classifier_version() and len(first) == 16
     monkeypatch.setenv("ZWGK_EMBED_MAX_TOKENS", "32")
     assert classifier_version() != first
+
+
+def test_classify_cli_answers_bad_paths_in_one_line_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    """Missing input, a directory, its own input as --out, an unwritable place: one line, exit 2, and
+    the input is never truncated (the model is not even loaded: load_classifier would fail here)."""
+    import nlp.classify
+
+    monkeypatch.setattr(nlp.classify, "load_classifier", lambda: (_ for _ in ()).throw(AssertionError("loaded")))
+    src = tmp_path / "docs.jsonl"
+    src.write_text(Document(url="https://t.invalid/1", title="标题").to_json() + "\n", encoding="utf-8")
+    before = src.read_bytes()
+    readonly = tmp_path / "ro"
+    readonly.mkdir(mode=0o500)
+    cases = [
+        (["--in", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o.jsonl")], "no such file"),
+        (["--in", str(tmp_path), "--out", str(tmp_path / "o.jsonl")], "not a file"),
+        (["--in", str(src), "--out", str(tmp_path)], "is a directory"),
+        (["--in", str(src), "--out", str(src)], "is the input file"),
+    ]
+    import os
+
+    if os.geteuid() != 0:  # root writes anywhere, so the unwritable case only means something for others
+        cases.append((["--in", str(src), "--out", str(readonly / "sub" / "o.jsonl")], "cannot write"))
+    for argv, words in cases:
+        assert main(["classify", *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err, err
+    assert src.read_bytes() == before
