@@ -361,10 +361,6 @@ class TopicScorer:
         self.head = head
         self.top_threshold, self.threshold = head.top_threshold, head.threshold
 
-    @property
-    def weights(self) -> np.ndarray | None:
-        return self.head.weights if self.head is not None else None
-
     def _cross_validated(self, views: list[tuple[np.ndarray, np.ndarray]], folds: int = 5) -> list[np.ndarray]:
         """Out-of-fold probabilities of each view (folds by document, shared by all views), so thresholds
         are calibrated on documents the head did not see."""
