@@ -125,25 +125,37 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"zwgk-bench-{args.docs}" + ("-nested" if args.nested_items else "")
     os.environ["ZWGK_INDEX_PREFIX"] = prefix
 
-    from measures.freshness import freshness_report
-    from measures.timeliness import timeliness_report
+    from index import schema
+    from measures import stored
     from zwgk.es import get_client
 
     client = get_client(request_timeout=600)
     t0 = time.perf_counter()
     n_docs, n_snaps = _prepare(client, args.docs, args.rebuild, args.nested_items)
+    schema.ensure_indices(client, ("reports",))
     prep = time.perf_counter() - t0
     items = "nested" if args.nested_items else "stored only"
     print(f"data: {n_docs} documents, {n_snaps} snapshots (items {items}) in {prefix} (prepared in {prep:.1f} s)")
-    print(f"{'report':<12} {'runs':>4} {'median s':>9} {'min s':>7} {'rows':>7}")
-    for name, build in (("freshness", freshness_report), ("timeliness", timeliness_report)):
+    # compute = what the measure step does once per run; read = what the alert, dashboard and CLI do after it
+    print(f"{'report':<12} {'runs':>4} {'median s':>9} {'min s':>7} {'rows':>7} {'store s':>8} {'read s':>7} {'KB':>6}")
+    for name, measure in stored.MEASURES.items():
         times, rows = [], 0
         for _ in range(args.repeat):
             t = time.perf_counter()
-            report = build(client, AS_OF)
+            report = measure.compute(client, AS_OF)
             times.append(time.perf_counter() - t)
             rows = len(report.table) if name == "timeliness" else len(report.columns)
-        print(f"{name:<12} {args.repeat:>4} {statistics.median(times):>9.2f} {min(times):>7.2f} {rows:>7}")
+        t = time.perf_counter()
+        stored.save(client, name, report)
+        store_s = time.perf_counter() - t
+        reads = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            assert stored.load(client, name, AS_OF) is not None
+            reads.append(time.perf_counter() - t)
+        size_kb = len(stored.stored_record(client, name, AS_OF)["body"].encode("utf-8")) / 1024
+        print(f"{name:<12} {args.repeat:>4} {statistics.median(times):>9.2f} {min(times):>7.2f} {rows:>7} "
+              f"{store_s:>8.2f} {statistics.median(reads):>7.3f} {size_kb:>6.0f}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Daily response-timeliness evaluation (written to settings.home()/reports/<prefix>/<date>/timeliness.json)."""
+"""Daily response-timeliness evaluation, stored in Elasticsearch (`timeliness:<date>` in the reports index)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,9 @@ from pipeline import dag_settings
 def zwgk_timeliness():
     @task
     def timeliness() -> dict:
-        import json
-        import logging
-        from pathlib import Path
-
         from pipeline import steps
 
-        result = steps.timeliness_step(dag_settings.run_as_of(get_current_context()))
-        report = json.loads(Path(result["timeliness"]).read_text(encoding="utf-8"))
-        logging.getLogger(__name__).info("timeliness %s: %s", result["as_of"], str(report)[:2000])
-        return result
+        return steps.timeliness_step(dag_settings.run_as_of(get_current_context()))
 
     timeliness()
 

@@ -1,4 +1,5 @@
-"""The measures' reports as the dashboard reads them: computed by measures/, cached for a short while.
+"""The measures' reports as the dashboard reads them: the ones the measure step stored in Elasticsearch
+(computed only when none is stored for that date), cached for a short while.
 
 Several pages and the overview ask for the same week's reports; recomputing them for every request
 would multiply the aggregation load, so each (index prefix, report, as_of) is kept for TTL seconds.
@@ -41,14 +42,14 @@ def clear() -> None:
 
 
 def freshness(client, as_of: date):
-    """measures.freshness.freshness_report for as_of (cached)."""
-    from measures.freshness import freshness_report
+    """The stored freshness report for as_of's week (cached)."""
+    from measures import stored
 
-    return _cached(client, "freshness", as_of, lambda: freshness_report(client, as_of))
+    return _cached(client, "freshness", as_of, lambda: stored.read(client, "freshness", as_of))
 
 
 def timeliness(client, as_of: date):
-    """measures.timeliness.timeliness_report for as_of (cached)."""
-    from measures.timeliness import timeliness_report
+    """The stored timeliness report for as_of (cached)."""
+    from measures import stored
 
-    return _cached(client, "timeliness", as_of, lambda: timeliness_report(client, as_of))
+    return _cached(client, "timeliness", as_of, lambda: stored.read(client, "timeliness", as_of))

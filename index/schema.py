@@ -1,7 +1,7 @@
 """Index layout: one versioned index per kind behind an alias, created from composable templates.
 
-`{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts and
-watchlists. Everything reads and writes through the alias, so a mapping change is a new version
+`{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts,
+watchlists and reports. Everything reads and writes through the alias, so a mapping change is a new version
 plus `migrate()` (copy, then an atomic alias swap) without touching callers.
 
 Chinese analysis with what the integ-test-zip distribution has (no analysis-common, so no `cjk`
@@ -23,7 +23,7 @@ from zwgk.es import KINDS, alias
 log = logging.getLogger(__name__)
 
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
-VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1}
+VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1}
 TEMPLATE_PRIORITY = 200
 
 ANALYSIS = {
@@ -161,6 +161,18 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "created_at": DATE,
             "updated_at": DATE,
             "filters": {"type": "object", "dynamic": True},
+        },
+    },
+    # the measures' reports, computed once per run (measures/stored.py); the body is read whole, never searched
+    "reports": {
+        "dynamic": False,
+        "properties": {
+            "name": KEYWORD,
+            "key": KEYWORD,
+            "as_of": DATE,
+            "computed_at": DATE,
+            "inputs": KEYWORD,
+            "body": {"type": "text", "index": False},
         },
     },
 }

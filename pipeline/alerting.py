@@ -11,18 +11,18 @@ from elasticsearch import Elasticsearch
 
 from alerts.channels import Channel
 from alerts.weekly import AlertOutcome, send_weekly_alert
-from measures.freshness import freshness_report
-from measures.timeliness import timeliness_report
+from measures import stored
 from zwgk.weeks import today
 
 log = logging.getLogger(__name__)
 
 
 def weekly_reports(client: Elasticsearch, as_of: date):
-    """(freshness, timeliness) as of a date; timeliness None when its input is broken."""
-    fresh = freshness_report(client, as_of)
+    """(freshness, timeliness) as of a date, as the measure steps stored them (computed when none is stored);
+    timeliness None when its input is broken."""
+    fresh = stored.read(client, "freshness", as_of)
     try:
-        timely = timeliness_report(client, as_of)
+        timely = stored.read(client, "timeliness", as_of)
     except Exception:  # noqa: BLE001 - a broken timeliness input must not block the freshness alert
         log.exception("timeliness report failed; alert without overdue duties")
         timely = None

@@ -82,10 +82,10 @@ def print_freshness(as_of: date, file=sys.stdout) -> None:
     """The weekly freshness table and the rules that fail."""
     import pandas as pd
 
-    from measures.freshness import freshness_report
+    from measures import stored
     from zwgk.es import get_client
 
-    report = freshness_report(get_client(), as_of)
+    report = stored.read(get_client(), "freshness", as_of)  # the one the pipeline's measure task stored
     table = report.table
     shown = [c for c in SHOWN_FRESHNESS_COLUMNS if c in table.columns] or list(table.columns)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -264,41 +263,30 @@ def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -
 # --- measures and alerts --------------------------------------------------------------------------
 
 
-def reports_dir(as_of: date) -> Path:
-    """settings.home()/reports/<index prefix>/<as_of>/: the JSON reports the measure steps write."""
-    path = settings.home() / "reports" / settings.index_prefix() / as_of.isoformat()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _measure(name: str, as_of: str | date | None, client) -> dict[str, Any]:
+    """Compute one report and store it in Elasticsearch, where the alert, the dashboard and `zwgk report` read it."""
+    from index.schema import ensure_indices
+    from measures import stored
 
-
-def _write_report(report: Any, path: Path) -> str:
-    text = report.to_json() if hasattr(report, "to_json") else json.dumps(jsonable(report), ensure_ascii=False)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text if isinstance(text, str) else json.dumps(text, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return str(path)
+    client = client or _client()
+    ensure_indices(client, ("reports",))  # a deployment older than the reports index gets it here
+    day = parse_as_of(as_of)
+    _report, doc_id = stored.compute_and_save(client, name, day)
+    return {"as_of": day.isoformat(), name: doc_id}
 
 
 def freshness_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
-    """Weekly website freshness as of a date → reports/<as_of>/freshness.json (overwritten: idempotent)."""
-    from measures.freshness import freshness_report
-
-    day = parse_as_of(as_of)
-    report = freshness_report(client or _client(), day)
-    return {"as_of": day.isoformat(), "freshness": _write_report(report, reports_dir(day) / "freshness.json")}
+    """Weekly website freshness as of a date, stored as `freshness:<week>` (replaced on a re-run: idempotent)."""
+    return _measure("freshness", as_of, client)
 
 
 def timeliness_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
-    """Response timeliness as of a date → reports/<as_of>/timeliness.json (overwritten: idempotent)."""
-    from measures.timeliness import timeliness_report
-
-    day = parse_as_of(as_of)
-    report = timeliness_report(client or _client(), day)
-    return {"as_of": day.isoformat(), "timeliness": _write_report(report, reports_dir(day) / "timeliness.json")}
+    """Response timeliness as of a date, stored as `timeliness:<date>` (replaced on a re-run: idempotent)."""
+    return _measure("timeliness", as_of, client)
 
 
 def measure_step(as_of: str | date | None = None, client=None) -> dict[str, Any]:
-    """Both measures as of a date; the JSON reports land in reports_dir(as_of)."""
+    """Both measures as of a date, each stored once for every reader."""
     client = client or _client()
     return {**freshness_step(as_of, client), **timeliness_step(as_of, client)}
 

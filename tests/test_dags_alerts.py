@@ -4,7 +4,7 @@ Elasticsearch, a real SMTP server and a webhook receiver on 127.0.0.1; we check 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import date
 
 import pytest
 
@@ -75,11 +75,15 @@ def test_weekly_alert_dag_sends_once_by_email_and_webhook(airflow_home, alert_da
     records = alert_data.search(index=alias("alerts"), query={"match_all": {}}, size=50)["hits"]["hits"]
     assert any(f"weekly:{WEEK}" in json.dumps(h["_source"], ensure_ascii=False) for h in records)
 
-    # both reports were written for the Monday
-    fresh = json.loads(Path(task_xcom(run, "freshness")["freshness"]).read_text(encoding="utf-8"))
+    # both reports were stored in Elasticsearch for the Monday, where the alert read them
+    from measures import stored
+
+    assert task_xcom(run, "freshness")["freshness"] == f"freshness:{WEEK}"
+    assert task_xcom(run, "timeliness")["timeliness"] == f"timeliness:{MONDAY}"
+    fresh = stored.load(alert_data, "freshness", date.fromisoformat(MONDAY)).to_dict()
     by_site = {s["site_id"]: s for s in fresh["sites"]}
     assert fresh["week"] == WEEK and by_site["stale"]["status"] == "fail" and by_site["fresh"]["status"] == "pass"
-    assert Path(task_xcom(run, "timeliness")["timeliness"]).is_file()
+    assert stored.load(alert_data, "timeliness", date.fromisoformat(MONDAY)) is not None
 
     # a second run of the same week (a retry, a manual re-run) sends nothing again
     again = dag.test(run_conf={"as_of": MONDAY})
@@ -98,8 +102,10 @@ def test_timeliness_dag_writes_the_days_report(airflow_home, es, es_prefix):
     run = load_dag("zwgk_timeliness").test(run_conf={"as_of": "2026-11-25"})
     assert str(run.state) == "success", task_states(run)
     result = task_xcom(run, "timeliness")
-    assert result["as_of"] == "2026-11-25"
-    report = json.loads(Path(result["timeliness"]).read_text(encoding="utf-8"))
+    assert result["as_of"] == "2026-11-25" and result["timeliness"] == "timeliness:2026-11-25"
+    from measures import stored
+
+    report = stored.load(es, "timeliness", date(2026, 11, 25)).to_dict()
     assert report["as_of"] == "2026-11-25"
     assert policy.url in json.dumps(report, ensure_ascii=False)  # the evidence URL of the overdue duty
 

@@ -4,6 +4,7 @@ web over HTTP, the real model and the real Elasticsearch; a second run is increm
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from pipeline.dag_settings import SITES_DIR
@@ -46,13 +47,17 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     stored = es.search(index=alias("documents"), query={"term": {"site_id": "mzj"}}, size=1)["hits"]["hits"][0]
     assert stored["_source"]["kind"] and stored["_source"]["url"].startswith(str(demo_web))
 
-    # the measure task wrote the freshness report: the demo's stale bureau (mzj) fails the weekly update
+    # the measure task stored the freshness report: the demo's stale bureau (mzj) fails the weekly update
+    from measures import stored
+
     measure = task_xcom(first, "measure")
-    fresh = json.loads(Path(measure["freshness"]).read_text(encoding="utf-8"))
+    as_of = date.fromisoformat(measure["as_of"])
+    assert measure["freshness"] == stored.MEASURES["freshness"].doc_id(as_of)
+    fresh = stored.load(es, "freshness", as_of).to_dict()
     sites = {s["site_id"]: s for s in fresh["sites"]}
     assert {"www", "sthjj", "scjgj", "mzj"} <= set(sites)
     assert sites["mzj"]["status"] == "fail" and sites["www"]["status"] == "pass"
-    assert Path(measure["timeliness"]).is_file()
+    assert stored.load(es, "timeliness", as_of) is not None
 
     # second run: nothing changed on the web, so nothing new is fetched, classified or rewritten
     versions = _versions(es, alias("documents"))
