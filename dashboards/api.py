@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from dashboards import pages, queries, searching
+from dashboards import pages, searching
 from zwgk.weeks import today
 
 router = APIRouter(prefix="/api")
@@ -39,12 +39,12 @@ def _as_of(value: date | None) -> date:
 
 @router.get("/overview", summary="总览: this week's compliance at a glance", tags=["pages"])
 def overview(client: Client, as_of: AsOf = None) -> dict:
-    return pages.overview(client, _as_of(as_of))
+    return pages.overview.summary(client, _as_of(as_of))
 
 
 @router.get("/freshness/heatmap", summary="更新热力图: updates per site and ISO week", tags=["pages"])
 def freshness_heatmap(client: Client, as_of: AsOf = None) -> dict:
-    return queries.heatmap(client, _as_of(as_of))
+    return pages.freshness.heatmap(client, _as_of(as_of))
 
 
 @router.get("/freshness/snapshots", summary="Column snapshots of one site crawled in one ISO week", tags=["pages"])
@@ -54,19 +54,19 @@ def freshness_snapshots(
     week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")],
 ) -> dict:
     try:
-        return queries.snapshots(client, site_id, week)
+        return pages.freshness.snapshots(client, site_id, week)
     except ValueError:
         raise HTTPException(400, f"无效的周: {week}") from None
 
 
 @router.get("/agencies", summary="机构: agencies with sites, documents or plan duties", tags=["pages"])
 def agencies(client: Client, as_of: AsOf = None) -> dict:
-    return pages.agency_list(client, _as_of(as_of))
+    return pages.agencies.listing(client, _as_of(as_of))
 
 
 @router.get("/agencies/{agency}", summary="机构记分卡: one agency's sites, topics, timeliness and alerts", tags=["pages"])
 def agency_scorecard(client: Client, agency: str, as_of: AsOf = None) -> dict:
-    card = pages.agency_scorecard(client, agency, _as_of(as_of))
+    card = pages.agencies.scorecard(client, agency, _as_of(as_of))
     if card is None:
         raise HTTPException(404, f"未知机构: {agency}")
     return card
@@ -74,7 +74,7 @@ def agency_scorecard(client: Client, agency: str, as_of: AsOf = None) -> dict:
 
 @router.get("/topics", summary="规划议题: the plan's topic tree with responsible agencies and document counts", tags=["pages"])
 def topics(client: Client) -> dict:
-    return pages.topic_tree(client)
+    return pages.topics.tree(client)
 
 
 @router.get("/topics/{topic_id}", summary="One plan topic: text, agencies, obligations and matching documents", tags=["pages"])
@@ -84,7 +84,7 @@ def topic_detail(
     page: Annotated[int, Query(ge=1, le=searching.MAX_PAGE)] = 1,
     size: Annotated[int, Query(ge=1, le=searching.MAX_PAGE_SIZE)] = 20,
 ) -> dict:
-    detail = pages.topic_detail(client, topic_id, page, size)
+    detail = pages.topics.detail(client, topic_id, page, size)
     if detail is None:
         raise HTTPException(404, f"未知议题: {topic_id}")
     return detail
@@ -92,7 +92,7 @@ def topic_detail(
 
 @router.get("/timeliness", summary="时效: lag distributions per duty and the overdue list", tags=["pages"])
 def timeliness(client: Client, as_of: AsOf = None) -> dict:
-    return pages.timeliness(client, _as_of(as_of))
+    return pages.timeliness.lags_and_overdue(client, _as_of(as_of))
 
 
 @router.get("/search", summary="检索: keyword search with filters, highlights, sorting and paging", tags=["search"])
@@ -129,7 +129,7 @@ def alerts(
     page: Annotated[int, Query(ge=1, le=searching.MAX_PAGE)] = 1,
     size: Annotated[int, Query(ge=1, le=searching.MAX_PAGE_SIZE)] = 50,
 ) -> dict:
-    return queries.alerts(client, status=status or None, agency=agency or None, page=page, size=size)
+    return pages.alerts.listing(client, status=status or None, agency=agency or None, page=page, size=size)
 
 
 class WatchlistIn(BaseModel):
@@ -142,9 +142,9 @@ class WatchlistIn(BaseModel):
 
 @router.get("/watchlists", summary="Saved searches (watchlists)", tags=["alerts"])
 def watchlists(client: Client) -> dict:
-    return {"items": pages.list_watchlists(client)}
+    return {"items": pages.alerts.watchlists(client)}
 
 
 @router.post("/watchlists", status_code=201, summary="Save a search as a watchlist (the one write)", tags=["alerts"])
 def save_watchlist(client: Client, body: WatchlistIn) -> dict:
-    return pages.save_watchlist(client, body.name, body.query, body.filters)
+    return pages.alerts.save_watchlist(client, body.name, body.query, body.filters)

@@ -99,12 +99,12 @@ def test_scorecard_lists_due_items_with_evidence(es, report):
     from dashboards import pages, reports
 
     reports.clear()
-    card = pages.agency_scorecard(es, "市财政局", AS_OF)
+    card = pages.agencies.scorecard(es, "市财政局", AS_OF)
     items = {i["topic_id"]: i for i in card["timeliness"]["items"]}
     assert items["1.1.1"]["status"] == DONE and items["1.1.1"]["due"] == "2026-06-30"
     assert items["1.1.1"]["evidence"] == ["http://gov.example/due/cz1.html"]
     assert items["1.1.1"]["title"] == "公开市级部门预算。"
     assert items["1.1.3"]["status"] == OVERDUE and card["timeliness"]["overdue"] == 1
-    page = pages.timeliness(es, AS_OF)
+    page = pages.timeliness.lags_and_overdue(es, AS_OF)
     assert any(d["family"] == "publish:due" and d["label"].endswith("完成时限") for d in page["duties"])
     reports.clear()
