@@ -1,8 +1,9 @@
 """The search page's API: form parameters → index.search, safe highlights, CSV/Excel export.
 
-Search itself (query language, scripts, filters, highlighting) is index.search; this module maps
-the form onto a SearchRequest, keeps only <mark> from the highlights, and writes exports with the
-dashboard's own limits. Exported cells that start like a spreadsheet formula are quoted, so a
+Search itself (query language, scripts, filters, highlighting, the hit and the export rows) is
+index.search; this module maps the form onto a SearchRequest, adds the page's presentation fields
+to each hit (highlights with only <mark> kept, as HTML and as text parts), and writes exports with
+the dashboard's own limits. Exported cells that start like a spreadsheet formula are quoted, so a
 crawled title such as =HYPERLINK(...) stays text in Excel.
 """
 
@@ -22,22 +23,18 @@ from fastapi.responses import Response, StreamingResponse
 from dashboards import queries
 from dashboards.highlight import highlight_parts, onto_original, parts_html, safe_highlight
 from index import search as index_search
+from index.query_language import MAX_QUERY_CHARS
 from zwgk.document import COLUMN_TYPES, KINDS
 from zwgk.text import to_simplified
 from zwgk.weeks import now
 
 MAX_PAGE_SIZE = index_search.MAX_PAGE_SIZE  # 100
 MAX_PAGE = index_search.MAX_WINDOW  # with size 1; page * size past MAX_WINDOW is refused by index.search
-MAX_QUERY_LENGTH = index_search.MAX_QUERY_CHARS
+MAX_QUERY_LENGTH = MAX_QUERY_CHARS
 MAX_EXPORT = min(10_000, index_search.MAX_EXPORT)  # rows per export: a bigger set is a job for `zwgk search`
 DEFAULT_EXPORT = 1_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-EXPORT_HEADERS = {
-    "id": "编号", "url": "链接", "title": "标题", "agency": "机构", "site_id": "网站", "column": "栏目",
-    "column_type": "栏目类型", "published_at": "发布时间", "kind": "类别", "topic_ids": "议题",
-    "doc_number": "文号", "source_type": "来源",
-}  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Text = Annotated[str | None, Query(max_length=200)]
@@ -75,28 +72,24 @@ class SearchParams:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(self).items() if v not in (None, "")}
 
 
-SHOWN_AS_TEXT = ("agency", "site_id", "column", "column_type")  # "" rather than null on the page
+NOT_SHOWN = ("agencies", "topic_ids", "source_type", "highlights")  # the page lists topic ids as "topics"
+SHOWN_AS_TEXT = ("title", "agency", "site_id", "column", "column_type")  # "" rather than null; raw text
 
 
 def _result(hit: index_search.SearchHit) -> dict[str, Any]:
-    """The search hit as the page shows it: its own fields (topic ids only, "" for a missing name, the raw
-    title as text), its highlights as safe HTML and as text parts instead of index.search's fragments."""
-    shown = {k: v for k, v in hit.items() if k not in ("agencies", "highlights")}
-    hl = hit.get("highlights") or {}
-    title = hit.get("title") or ""
-    title_parts = onto_original(highlight_parts(hl.get("title") or ""), title)
-    body_hl = hl.get("body") or ""
-    topics = [t.get("id") if isinstance(t, dict) else t for t in hit.get("topics") or []]
+    """The search hit as the page shows it: the hit's fields, and its highlights as safe HTML and as text
+    parts (mapped back onto the original script) instead of index.search's fragments."""
+    hl = hit["highlights"]
+    title_parts = onto_original(highlight_parts(hl["title"]), hit["title"] or "")
     return {
-        **shown,
-        **{name: hit.get(name) or "" for name in SHOWN_AS_TEXT},
-        "title": title,  # raw crawled text: render as text only
-        "topics": [t for t in topics if t],
+        **{k: v for k, v in hit.items() if k not in NOT_SHOWN},
+        **{name: hit[name] or "" for name in SHOWN_AS_TEXT},
+        "topics": hit["topic_ids"],
         # highlights: HTML with only <mark> left, and the same as text parts for textContent rendering
         "title_html": parts_html(title_parts),
         "title_parts": title_parts,
-        "snippet_html": safe_highlight(body_hl),
-        "snippets": [highlight_parts(body_hl)] if body_hl else [],
+        "snippet_html": safe_highlight(hl["body"]),
+        "snippets": [highlight_parts(hl["body"])] if hl["body"] else [],
     }
 
 
@@ -138,8 +131,6 @@ def _cell(value: Any) -> Any:
     """Plain text for a spreadsheet cell; formula-like text is quoted so it is never evaluated."""
     if value is None:
         return ""
-    if isinstance(value, (list, tuple)):
-        value = ";".join(str(v) for v in value)
     value = str(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -152,9 +143,9 @@ def _rows(client: Elasticsearch, params: SearchParams, limit: int) -> Iterator[l
     def gen() -> Iterator[list[Any]]:
         if first is None:
             return
-        yield [_cell(first.get(c)) for c in EXPORT_HEADERS]
+        yield [_cell(first[c]) for c in index_search.EXPORT_COLUMNS]
         for row in rows:
-            yield [_cell(row.get(c)) for c in EXPORT_HEADERS]
+            yield [_cell(row[c]) for c in index_search.EXPORT_COLUMNS]
 
     return gen()
 
@@ -172,7 +163,7 @@ def export_response(client: Elasticsearch, params: SearchParams, fmt: str, limit
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("检索结果")
-        ws.append(list(EXPORT_HEADERS.values()))
+        ws.append(list(index_search.EXPORT_COLUMNS.values()))
         for row in rows:
             ws.append(row)
         buf = io.BytesIO()
@@ -182,7 +173,7 @@ def export_response(client: Elasticsearch, params: SearchParams, fmt: str, limit
     def stream() -> Iterator[str]:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(list(EXPORT_HEADERS.values()))
+        writer.writerow(list(index_search.EXPORT_COLUMNS.values()))
         yield "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly
         for row in rows:
             out.seek(0)

@@ -253,6 +253,21 @@ def test_highlights_are_safe(api):
     assert "<script>" in text and any(p["mark"] and "空气" in p["text"] for p in hit["title_parts"])
 
 
+def test_search_result_is_the_index_hit_plus_presentation(api, es):
+    from index.search import SearchRequest, search
+
+    hits = {h["id"]: h for h in search(es, SearchRequest(query="政务公开")).hits}
+    results = _search(api, q="政务公开")["results"]
+    assert results and {r["id"] for r in results} == set(hits)
+    for r in results:
+        hit = hits[r["id"]]
+        assert list(r) == ["id", "url", "title", "agency", "site_id", "column", "column_type", "published_at", "kind",
+                           "topics", "doc_number", "score", "title_html", "title_parts", "snippet_html", "snippets"]
+        assert {k: r[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")} == \
+               {k: hit[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")}
+        assert r["topics"] == hit["topic_ids"] == [t["id"] for t in hit["topics"]]
+
+
 @pytest.mark.parametrize("query", ['"未闭合', "(政务公开", "政务公开 AND", "OR", "NOT"])
 def test_malformed_query_is_400_with_message(api, query):
     resp = api.get("/api/search", params={"q": query})

@@ -90,6 +90,9 @@ def test_cli_index_and_search(es, es_prefix, tmp_path):
     assert hits.returncode == 0, hits.stderr
     result = json.loads(hits.stdout)
     assert result["total"] == 1 and "<mark>义务教育</mark>" in result["hits"][0]["highlights"]["title"]
+    from index.search import SearchHit
+
+    assert list(result["hits"][0]) == list(SearchHit.__annotations__)  # the hit the API and export build on
     text = _zwgk("search", "義務教育", "--since", "2026-05-01", env=env)
     assert "[义务教育]" in text.stdout and good.url in text.stdout
 

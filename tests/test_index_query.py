@@ -2,7 +2,8 @@
 
 import pytest
 
-from index.search import And, Not, Or, QueryError, Term, parse_query, to_es_query
+from index.es_query import to_es_query
+from index.query_language import And, Not, Or, QueryError, Term, parse_query
 
 
 def test_words_are_and_and_traditional_is_normalised():

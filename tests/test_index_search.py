@@ -3,7 +3,7 @@
 import pytest
 
 from index import store
-from index.search import QueryError, SearchRequest, export, search
+from index.search import QueryError, SearchHit, SearchRequest, export, export_row, search
 from zwgk.document import Document, TopicScore
 
 DOCS = [
@@ -130,3 +130,11 @@ def test_export_pages_with_search_after(es):
     assert len(list(export(es, SearchRequest(query="公开"), limit=2))) == 2
     with pytest.raises(QueryError):
         list(export(es, SearchRequest(query="公开"), limit=10**7))
+
+
+def test_search_and_export_share_one_hit(es):
+    req = SearchRequest(query="公开 OR 解读", sort="time")
+    hits = search(es, req).hits
+    assert all(list(h) == list(SearchHit.__annotations__) for h in hits)  # every field, in order
+    assert [h["topic_ids"] for h in hits] == [[t["id"] for t in h["topics"]] for h in hits]
+    assert list(export(es, req)) == [export_row(h) for h in hits]  # export rows are the hits, flattened
