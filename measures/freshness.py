@@ -4,13 +4,17 @@ Everything is aggregated in Elasticsearch (composite aggregations paged by after
 with time_zone Asia/Shanghai) so the cost grows with the number of columns and recent updates, not
 with the archive. An update is an item with a stated publish date: documents' published_at and
 column snapshot items' list_date, deduplicated by URL; undated items never count.
+RULES maps each inspection rule to the function that judges one site's week (SiteFacts), so a new
+rule is a row there plus its thresholds under freshness in the rules file.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -274,6 +278,7 @@ def _week_checks(client: Elasticsearch, week: Week, conf: dict[str, Any]) -> tup
 
 
 def _max_age(spec: dict[str, Any]) -> tuple[str, int]:
+    """A stale entry's allowed age as (unit, n): {months: N} or {days: N}, 14 days by default."""
     return ("months", int(spec["months"])) if "months" in spec else ("days", int(spec.get("days", 14)))
 
 
@@ -287,20 +292,21 @@ def _is_stale(last: date | None, end: date, spec: dict[str, Any]) -> bool:
 
 
 def _stale_key(row: dict[str, Any], stale_conf: dict[str, Any]) -> str | None:
+    """The stale entry a column answers to: home for the home page, else its column type (None if unlisted)."""
     if row.get("is_home") and HOME in stale_conf:
         return HOME
     return row["column_type"] if row["column_type"] in stale_conf else None
 
 
-def _evaluate(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nested: bool,
-              dated: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[RuleResult]]]:
+def _column_table(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nested: bool,
+                  in_week: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every column with its last update, age, checks, updates in the week and stale/blank flags; and failed checks."""
     end_excl = week.end + timedelta(days=1)
     stale_conf: dict[str, Any] = conf.get("stale") or {}
     columns = _columns(client, end_excl)
     last = _last_updates(client, end_excl, items_nested)
     checks, failures = _week_checks(client, week, conf)
     columns = columns.merge(last, on=["site_id", "column"], how="left").merge(checks, on=["site_id", "column"], how="left")
-    in_week = dated[dated["week"] == week.label] if len(dated) else dated
     counts = in_week.groupby(["site_id", "column"]).size().rename("updates_in_week").reset_index() if len(in_week) else \
         pd.DataFrame(columns=["site_id", "column", "updates_in_week"])
     columns = columns.merge(counts, on=["site_id", "column"], how="left")
@@ -314,15 +320,52 @@ def _evaluate(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nes
     columns["stale"] = [bool(k) and _is_stale(d, week.end, stale_conf[k]) for k, d in zip(keys, columns["last_update"], strict=True)]
     # blank: the column was reachable in the week and every successful check listed no items
     columns["blank"] = (columns["ok_checks"] > 0) & (columns["max_items"].fillna(0) == 0)
+    return columns, failures
 
-    weekly_min = int((conf.get("weekly_update") or {}).get("min_updates", 1))
-    stale_fail = int(conf.get("stale_columns_fail", 5))
-    blank_fail = int(conf.get("blank_columns_fail", 5))
-    max_share = float((conf.get("unreachable") or {}).get("max_share", 0.05))
 
-    results: dict[str, list[RuleResult]] = {}
-    site_rows = []
-    # plain dicts per site: the loop below runs once per site and must not pay pandas overhead each time
+@dataclass
+class SiteFacts:
+    """What the rules read about one site in the evaluated week, as plain dicts."""
+
+    site_id: str
+    columns: list[dict[str, Any]]  # its rows of the column table
+    updates: list[dict[str, Any]]  # dated items of the week, newest first, one per URL
+    failures: list[dict[str, Any]]  # failed checks of the week, with their error
+
+    @cached_property
+    def newest(self) -> dict[str, Any] | None:
+        """The column with the most recent dated update, if any."""
+        dated = [r for r in self.columns if r["last_update"]]
+        return max(dated, key=lambda r: r["last_update"]) if dated else None
+
+    @cached_property
+    def stale(self) -> list[dict[str, Any]]:
+        """Columns whose last dated update is older than their type allows."""
+        return [r for r in self.columns if r["stale"]]
+
+    @cached_property
+    def blank(self) -> list[dict[str, Any]]:
+        """Columns that listed no items at any successful check of the week."""
+        return [r for r in self.columns if r["blank"]]
+
+    @cached_property
+    def checks(self) -> int:
+        """Checks of all its columns in the week."""
+        return sum(int(r["checks"]) for r in self.columns)
+
+    @cached_property
+    def failed_checks(self) -> int:
+        """Checks that failed (an error, or slower than the timeout)."""
+        return sum(int(r["failed_checks"]) for r in self.columns)
+
+    @property
+    def failed_share(self) -> float | None:
+        """Failed checks over all checks; None without any check."""
+        return self.failed_checks / self.checks if self.checks else None
+
+
+def _site_facts(columns: pd.DataFrame, in_week: pd.DataFrame, failures: pd.DataFrame) -> list[SiteFacts]:
+    """Group the week's tables by site once, so the per-site loop pays no pandas overhead."""
     items_by_site: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in in_week.sort_values("date", ascending=False).to_dict("records") if len(in_week) else []:
         items_by_site.setdefault(rec["site_id"], {}).setdefault(rec["url"], rec)
@@ -332,62 +375,115 @@ def _evaluate(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nes
     cols_by_site: dict[str, list[dict[str, Any]]] = {}
     for rec in columns.to_dict("records"):
         cols_by_site.setdefault(rec["site_id"], []).append(rec)
-    for site_id, recs in sorted(cols_by_site.items()):
-        site_items = list(items_by_site.get(site_id, {}).values())  # newest first, one per URL
-        n_updates = len(site_items)
-        dated_recs = [r for r in recs if r["last_update"]]
-        newest = max(dated_recs, key=lambda r: r["last_update"]) if dated_recs else None
-        rs: list[RuleResult] = []
-        ev = [{"url": u, "date": d.isoformat(), "column": c} for u, d, c in
-              ((i["url"], i["date"], i["column"]) for i in site_items[:10])] \
-            if n_updates else ([{"url": newest["last_update_url"], "date": newest["last_update"].isoformat(),
-                                 "column": newest["column"], "note": "last dated update"}] if newest else [])
-        rs.append(RuleResult("weekly_update", PASS if n_updates >= weekly_min else FAIL, n_updates, weekly_min, ev))
-        for key, spec in stale_conf.items():
-            mine = [r for r in recs if r["stale_rule"] == key]
-            unit, n = _max_age(spec)
-            if not mine:
-                rs.append(RuleResult(f"stale:{key}", NO_DATA, 0, f"{n} {unit}"))
-                continue
-            stale = [r for r in mine if r["stale"]]
-            rs.append(RuleResult(f"stale:{key}", FAIL if stale else PASS, len(stale), f"{n} {unit}",
-                                 [_col_evidence(r) for r in (stale or mine)]))
-        stale_all = [r for r in recs if r["stale"]]
-        rs.append(RuleResult("stale_columns", FAIL if len(stale_all) >= stale_fail else PASS, len(stale_all), stale_fail,
-                             [_col_evidence(r) for r in stale_all]))
-        blank = [r for r in recs if r["blank"]]
-        rs.append(RuleResult("blank_columns", FAIL if len(blank) >= blank_fail else PASS, len(blank), blank_fail,
-                             [{"column": r["column"], "url": r["list_url"], "note": "no items listed"} for r in blank]))
-        n_checks = sum(int(r["checks"]) for r in recs)
-        n_failed = sum(int(r["failed_checks"]) for r in recs)
-        share = n_failed / n_checks if n_checks else None
-        fail_ev = failures_by_site.get(site_id, [])[:10]
-        rs.append(RuleResult("unreachable", NO_DATA if share is None else (FAIL if share > max_share else PASS),
-                             None if share is None else round(share, 4), max_share,
-                             [{"url": e["url"], "date": e["date"], "note": e["error"]} for e in fail_ev]))
-        results[str(site_id)] = rs
-        site_rows.append({
-            "site_id": site_id,
-            "agency": next((r["agency"] for r in recs if r["agency"]), ""),
-            "columns": len(recs),
-            "updates_in_week": n_updates,
-            "last_update": newest["last_update"] if newest else None,
-            "last_update_url": newest["last_update_url"] if newest else None,
-            "n_stale_columns": len(stale_all),
-            "n_blank_columns": len(blank),
-            "checks": n_checks,
-            "failed_checks": n_failed,
-            "failed_share": share,
-            **{r.rule: r.status for r in rs},
-        })
-    sites = pd.DataFrame(site_rows)
-    return sites, columns, results
+    return [SiteFacts(site_id, recs, list(items_by_site.get(site_id, {}).values()), failures_by_site.get(site_id, []))
+            for site_id, recs in sorted(cols_by_site.items())]
 
 
 def _col_evidence(r: dict[str, Any]) -> dict[str, Any]:
+    """A column's last dated update (or its list page when it has none) as evidence."""
     return {"column": r["column"], "url": r.get("last_update_url") or r.get("list_url") or "",
             "date": r["last_update"].isoformat() if r.get("last_update") else None,
             "age_days": r.get("age_days"), "note": "last dated update" if r.get("last_update") else "no dated item"}
+
+
+def weekly_update(site: SiteFacts, conf: dict[str, Any]) -> list[RuleResult]:
+    """At least min_updates dated updates in the week (每周至少更新1次)."""
+    least = int((conf.get("weekly_update") or {}).get("min_updates", 1))
+    n = len(site.updates)
+    if n:
+        ev = [{"url": i["url"], "date": i["date"].isoformat(), "column": i["column"]} for i in site.updates[:10]]
+    elif site.newest:  # nothing this week: show how long ago the last update was
+        last = site.newest
+        ev = [{"url": last["last_update_url"], "date": last["last_update"].isoformat(), "column": last["column"],
+               "note": "last dated update"}]
+    else:
+        ev = []
+    return [RuleResult("weekly_update", PASS if n >= least else FAIL, n, least, ev)]
+
+
+def stale_by_type(site: SiteFacts, conf: dict[str, Any]) -> list[RuleResult]:
+    """One stale:<key> per freshness.stale entry: fails when any column of that type (or the home page) is stale."""
+    out = []
+    for key, spec in (conf.get("stale") or {}).items():
+        unit, n = _max_age(spec)
+        mine = [r for r in site.columns if r["stale_rule"] == key]
+        if not mine:
+            out.append(RuleResult(f"stale:{key}", NO_DATA, 0, f"{n} {unit}"))
+            continue
+        stale = [r for r in mine if r["stale"]]
+        out.append(RuleResult(f"stale:{key}", FAIL if stale else PASS, len(stale), f"{n} {unit}",
+                              [_col_evidence(r) for r in (stale or mine)]))
+    return out
+
+
+def stale_columns(site: SiteFacts, conf: dict[str, Any]) -> list[RuleResult]:
+    """Fails with stale_columns_fail or more stale columns of any type."""
+    limit = int(conf.get("stale_columns_fail", 5))
+    n = len(site.stale)
+    return [RuleResult("stale_columns", FAIL if n >= limit else PASS, n, limit, [_col_evidence(r) for r in site.stale])]
+
+
+def blank_columns(site: SiteFacts, conf: dict[str, Any]) -> list[RuleResult]:
+    """Fails with blank_columns_fail or more columns that listed nothing all week."""
+    limit = int(conf.get("blank_columns_fail", 5))
+    n = len(site.blank)
+    ev = [{"column": r["column"], "url": r["list_url"], "note": "no items listed"} for r in site.blank]
+    return [RuleResult("blank_columns", FAIL if n >= limit else PASS, n, limit, ev)]
+
+
+def unreachable(site: SiteFacts, conf: dict[str, Any]) -> list[RuleResult]:
+    """Fails when more than unreachable.max_share of the week's checks failed; no_data without checks."""
+    max_share = float((conf.get("unreachable") or {}).get("max_share", 0.05))
+    share = site.failed_share
+    status = NO_DATA if share is None else (FAIL if share > max_share else PASS)
+    ev = [{"url": e["url"], "date": e["date"], "note": e["error"]} for e in site.failures[:10]]
+    return [RuleResult("unreachable", status, None if share is None else round(share, 4), max_share, ev)]
+
+
+Rule = Callable[[SiteFacts, dict[str, Any]], list[RuleResult]]
+
+# Every site's verdicts, in report order: a new inspection rule is a row here (and its thresholds under
+# freshness in the rules file). Each function reads its own thresholds from the freshness section.
+RULES: dict[str, Rule] = {
+    "weekly_update": weekly_update,
+    "stale": stale_by_type,  # one stale:<key> result per freshness.stale entry
+    "stale_columns": stale_columns,
+    "blank_columns": blank_columns,
+    "unreachable": unreachable,
+}
+
+
+def _site_row(site: SiteFacts, rs: list[RuleResult]) -> dict[str, Any]:
+    """One row of the sites table: counts, the newest update and each rule's status."""
+    newest = site.newest
+    return {
+        "site_id": site.site_id,
+        "agency": next((r["agency"] for r in site.columns if r["agency"]), ""),
+        "columns": len(site.columns),
+        "updates_in_week": len(site.updates),
+        "last_update": newest["last_update"] if newest else None,
+        "last_update_url": newest["last_update_url"] if newest else None,
+        "n_stale_columns": len(site.stale),
+        "n_blank_columns": len(site.blank),
+        "checks": site.checks,
+        "failed_checks": site.failed_checks,
+        "failed_share": site.failed_share,
+        **{r.rule: r.status for r in rs},
+    }
+
+
+def _evaluate(client: Elasticsearch, week: Week, conf: dict[str, Any], items_nested: bool,
+              dated: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[RuleResult]]]:
+    """The sites table, the column table and every rule's results per site for one week."""
+    in_week = dated[dated["week"] == week.label] if len(dated) else dated
+    columns, failures = _column_table(client, week, conf, items_nested, in_week)
+    results: dict[str, list[RuleResult]] = {}
+    site_rows = []
+    for site in _site_facts(columns, in_week, failures):
+        rs = [r for rule in RULES.values() for r in rule(site, conf)]
+        results[str(site.site_id)] = rs
+        site_rows.append(_site_row(site, rs))
+    return pd.DataFrame(site_rows), columns, results
 
 
 def freshness_report(client: Elasticsearch, as_of: date | None = None, rules_path: str | None = None) -> FreshnessReport:
@@ -421,4 +517,4 @@ def freshness_report(client: Elasticsearch, as_of: date | None = None, rules_pat
     return FreshnessReport(as_of=as_of, week=week, sites=sites, columns=columns, weekly=weekly, rules=results)
 
 
-__all__ = ["FreshnessReport", "RuleResult", "freshness_report"]
+__all__ = ["RULES", "FreshnessReport", "RuleResult", "SiteFacts", "freshness_report"]

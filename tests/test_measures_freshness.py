@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from measures.freshness import FAIL, NO_DATA, PASS, freshness_report
+from measures import freshness
+from measures.freshness import FAIL, NO_DATA, PASS, RuleResult, freshness_report
 from tests.fixtures.measures import days, doc, index_records, snap
+from zwgk.jsonable import jsonable
 from zwgk.weeks import last_complete_week, minus_months, week_of
 
 AS_OF = date(2026, 11, 23)  # Monday: evaluates the week 2026-11-16 … 2026-11-22
 WEEK = days("2026-11-16", 7)
+GOLDEN = Path(__file__).parent / "fixtures" / "freshness_report.json"
 
 
 def _fresh_site():
@@ -186,3 +190,43 @@ def test_thresholds_come_from_configuration(es, es_prefix, tmp_path):
     rep = freshness_report(es, AS_OF, rules_path=str(path))
     news = _rule(rep, "stale", "stale:动态要闻")
     assert news.value == 1  # only the undated column is still stale
+
+
+def test_same_data_gives_the_same_report(report):
+    """The whole report of the fixture data, pinned: a refactor of the rules must not move a status, value,
+    threshold or evidence. A change meant to alter the report rewrites the file and shows the diff in review."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert json.loads(report.to_json()) == golden["report"]
+    assert list(report.sites.columns) == golden["site_table"]["columns"]
+    assert jsonable(report.sites.to_dict("records")) == golden["site_table"]["rows"]
+
+
+def test_a_new_rule_is_a_row(es, es_prefix, tmp_path, monkeypatch):
+    """A row added to RULES, with its threshold in the rules file, is evaluated for every site and reported
+    like the others: after the existing rules, in the JSON, the sites table and the failing list."""
+    import yaml
+
+    from zwgk.rules import load_rules
+
+    def min_columns(site, conf):
+        least = int(conf["min_columns"])
+        n = len(site.columns)
+        return [RuleResult("min_columns", PASS if n >= least else FAIL, n, least)]
+
+    monkeypatch.setitem(freshness.RULES, "min_columns", min_columns)
+    conf = json.loads(json.dumps(load_rules()))
+    conf["freshness"]["min_columns"] = 5
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(conf, allow_unicode=True), encoding="utf-8")
+    docs, snaps = _fresh_site()
+    d, s = _blank_site()
+    index_records(es, docs + d, snaps + s)
+    rep = freshness_report(es, AS_OF, rules_path=str(path))
+    sites = {s["site_id"]: s for s in rep.to_dict()["sites"]}
+    assert sites["fresh"]["rules"][-1] == {"rule": "min_columns", "status": FAIL, "value": 4, "threshold": 5,
+                                           "newly_failing": False, "evidence": []}  # 1 column the week before
+    assert sites["fresh"]["status"] == FAIL
+    assert _rule(rep, "blank", "min_columns").status == PASS and _rule(rep, "blank", "min_columns").value == 6
+    table = rep.sites.set_index("site_id")
+    assert table.loc["fresh", "min_columns"] == FAIL and table.loc["fresh", "failing_rules"] == "min_columns"
+    assert ("fresh", "min_columns") in {(s, r.rule) for s, r in rep.failing()}
