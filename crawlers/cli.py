@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from zwgk.cliargs import input_file, output_dir, output_file
 
 
 def register(sub) -> None:
@@ -36,8 +39,9 @@ def run_crawl(args) -> int:
     from crawlers.sites import SiteRegistryError
     from crawlers.state import CrawlState
 
+    state_dir = output_dir(args.state_dir) if args.state_dir else None
     if args.reset_site:
-        state = CrawlState(args.state_dir)
+        state = CrawlState(state_dir)
         articles, pages = state.reset_site(args.reset_site)
         print(f"reset {args.reset_site}: forgot {articles} article URLs and {pages} list pages ({state.path})")
         return 0
@@ -49,8 +53,10 @@ def run_crawl(args) -> int:
             return 2
         settings[key] = value
     urls = [{"url": args.url, "agency": args.agency, "column_type": args.column_type, "column": args.column}] if args.url else None
+    sites = input_file(args.sites) if args.sites else None
+    out = output_file(args.out) if Path(args.out).suffix == ".jsonl" else output_dir(args.out)
     try:
-        result = crawl(args.sites, args.site_ids, args.out, args.state_dir, args.base_url, urls=urls,
+        result = crawl(sites, args.site_ids, out, state_dir, args.base_url, urls=urls,
                        settings=settings, quiet=False)
     except SiteRegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -85,7 +85,9 @@ def crawl(
                              for u in urls]
     else:
         sites = select_sites(load_sites(sites_path, base_url=base_url), site_ids)
-    documents, snapshots, work = output_paths(out_dir)
+    # absolute before they reach Scrapy, which runs in the repository root: relative means the caller's cwd
+    documents, snapshots, work = output_paths(Path(out_dir).absolute())
+    state_dir = Path(state_dir).absolute() if state_dir else None
     work.mkdir(parents=True, exist_ok=True)
     earlier = set_aside_earlier_output(documents, snapshots, work)
     sites_json = work / "sites.json"

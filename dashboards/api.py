@@ -13,11 +13,38 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dashboards import pages, searching
-from zwgk.weeks import today
+from zwgk.weeks import Week, check_day, parse_week, today
 
 router = APIRouter(prefix="/api")
 
-AsOf = Annotated[date | None, Query(description="evaluation date (default: today, Asia/Shanghai); the report covers the last complete ISO week")]
+
+def _bad_param(name: str, exc: ValueError) -> HTTPException:
+    """A well-formed value the measures cannot use: 400 in the validation handler's wording."""
+    return HTTPException(400, f"参数错误: {name}: {exc}")
+
+
+def as_of_day(
+    as_of: Annotated[date | None, Query(description="evaluation date (default: today, Asia/Shanghai); "
+                                        "the report covers the last complete ISO week")] = None,
+) -> date:
+    """Every route's as_of, checked once: a date near the calendar's ends would overflow the measures."""
+    if as_of is None:
+        return today()
+    try:
+        return check_day(as_of)
+    except ValueError as exc:
+        raise _bad_param("as_of", exc) from None
+
+
+def iso_week(week: Annotated[str, Query(description="ISO week, e.g. 2026-W47")]) -> Week:
+    """A week parameter, checked like as_of."""
+    try:
+        return parse_week(week)
+    except ValueError as exc:
+        raise _bad_param("week", exc) from None
+
+
+AsOf = Annotated[date, Depends(as_of_day)]
 
 
 def es(request: Request):
@@ -33,40 +60,33 @@ def es(request: Request):
 Client = Annotated[object, Depends(es)]
 
 
-def _as_of(value: date | None) -> date:
-    return value or today()
-
-
 @router.get("/overview", summary="总览: this week's compliance at a glance", tags=["pages"])
-def overview(client: Client, as_of: AsOf = None) -> dict:
-    return pages.overview.summary(client, _as_of(as_of))
+def overview(client: Client, as_of: AsOf) -> dict:
+    return pages.overview.summary(client, as_of)
 
 
 @router.get("/freshness/heatmap", summary="更新热力图: updates per site and ISO week", tags=["pages"])
-def freshness_heatmap(client: Client, as_of: AsOf = None) -> dict:
-    return pages.freshness.heatmap(client, _as_of(as_of))
+def freshness_heatmap(client: Client, as_of: AsOf) -> dict:
+    return pages.freshness.heatmap(client, as_of)
 
 
 @router.get("/freshness/snapshots", summary="Column snapshots of one site crawled in one ISO week", tags=["pages"])
 def freshness_snapshots(
     client: Client,
     site_id: Annotated[str, Query(min_length=1, max_length=200)],
-    week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")],
+    week: Annotated[Week, Depends(iso_week)],
 ) -> dict:
-    try:
-        return pages.freshness.snapshots(client, site_id, week)
-    except ValueError:
-        raise HTTPException(400, f"无效的周: {week}") from None
+    return pages.freshness.snapshots(client, site_id, week.label)
 
 
 @router.get("/agencies", summary="机构: agencies with sites, documents or plan duties", tags=["pages"])
-def agencies(client: Client, as_of: AsOf = None) -> dict:
-    return pages.agencies.listing(client, _as_of(as_of))
+def agencies(client: Client, as_of: AsOf) -> dict:
+    return pages.agencies.listing(client, as_of)
 
 
 @router.get("/agencies/{agency}", summary="机构记分卡: one agency's sites, topics, timeliness and alerts", tags=["pages"])
-def agency_scorecard(client: Client, agency: str, as_of: AsOf = None) -> dict:
-    card = pages.agencies.scorecard(client, agency, _as_of(as_of))
+def agency_scorecard(client: Client, agency: str, as_of: AsOf) -> dict:
+    card = pages.agencies.scorecard(client, agency, as_of)
     if card is None:
         raise HTTPException(404, f"未知机构: {agency}")
     return card
@@ -91,8 +111,8 @@ def topic_detail(
 
 
 @router.get("/timeliness", summary="时效: lag distributions per duty and the overdue list", tags=["pages"])
-def timeliness(client: Client, as_of: AsOf = None) -> dict:
-    return pages.timeliness.lags_and_overdue(client, _as_of(as_of))
+def timeliness(client: Client, as_of: AsOf) -> dict:
+    return pages.timeliness.lags_and_overdue(client, as_of)
 
 
 @router.get("/search", summary="检索: keyword search with filters, highlights, sorting and paging", tags=["search"])

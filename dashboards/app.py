@@ -53,6 +53,13 @@ SECURITY_HEADERS = {
 }
 
 
+def secured(response: Response) -> Response:
+    """The response with SECURITY_HEADERS (those it sets itself are kept)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     return Jinja2Templates(env=env)
@@ -88,9 +95,7 @@ def create_app(client=None, auth_token: str | None = None) -> FastAPI:
                 response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         else:
             response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+        return secured(response)
 
     _add_error_handlers(app)
     _add_pages(app, templates)
@@ -121,7 +126,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse({"detail": "服务器内部错误"}, status_code=500)
+        # this handler answers outside the header middleware (Starlette's outermost layer), so it adds them
+        return secured(JSONResponse({"detail": "服务器内部错误"}, status_code=500))
 
 
 def _add_pages(app: FastAPI, templates: Jinja2Templates) -> None:

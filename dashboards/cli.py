@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zwgk.cliargs import count
+
 
 def register(sub) -> None:
     """Add `zwgk dashboard` to the command line."""
@@ -16,7 +18,7 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--port", type=count(1, 65535), default=8000, help="port to listen on (default 8000)")
     p.add_argument("--es-url", default=None, help="Elasticsearch URL (default: ES_URL or the local node)")
     p.set_defaults(func=run_dashboard)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
+
+from zwgk.cliargs import input_file
 
 
 def register(sub) -> None:
@@ -127,7 +130,7 @@ def _es_status(args) -> int:
 # --- index --------------------------------------------------------------------------------------
 
 
-def _count_lines(path: str) -> int | None:
+def _count_lines(path: Path) -> int | None:
     try:
         with open(path, "rb") as fh:
             return sum(1 for line in fh if line.strip())
@@ -148,11 +151,13 @@ def _index(args) -> int:
             file=sys.stderr,
         )
         return 2
+    # each file is checked (and made absolute) before anything reaches Elasticsearch
+    infile, snapshots, replay = (input_file(p) if p else None for p in (args.infile, args.snapshots, args.replay))
     client = get_client()
     try:
         schema.ensure_indices(client)
         failed = 0
-        for path, kind in ((args.infile, store.DOCUMENTS), (args.snapshots, store.SNAPSHOTS)):
+        for path, kind in ((infile, store.DOCUMENTS), (snapshots, store.SNAPSHOTS)):
             if not path:
                 continue
             letters = store.DeadLetters(kind.name)
@@ -165,8 +170,8 @@ def _index(args) -> int:
             for reason in report.reasons[:3]:
                 print(f"  e.g. {reason[:300]}", file=sys.stderr)
             failed += report.failed
-        if args.replay:
-            report = store.replay_dead_letters(client, args.replay, refresh=True)
+        if replay:
+            report = store.replay_dead_letters(client, replay, refresh=True)
             print(f"replay: {report.summary()}")
             failed += report.failed
     except (store.DeadLetterError, store.StoreUnavailable, FileNotFoundError) as exc:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 
-
-def _as_of(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+from zwgk.cliargs import day, output_dir, output_file
 
 
 def register(sub) -> None:
@@ -23,14 +16,14 @@ def register(sub) -> None:
     for name, text in (("freshness", "website update frequency per site and column, with each inspection rule"),
                        ("timeliness", "the plan's response duties per agency (working days, hours, periods)")):
         p = rsub.add_parser(name, help=text, description=text)
-        p.add_argument("--as-of", type=_as_of, default=None, help="report date YYYY-MM-DD (default: today, Beijing)")
+        p.add_argument("--as-of", type=day, default=None, help="report date YYYY-MM-DD (default: today, Beijing)")
         p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
                        help="table (default), json (every site/agency with rule status and evidence URLs), csv, xlsx")
         p.add_argument("--out", help="write to this file instead of stdout (required for xlsx)")
         p.set_defaults(func=_run_one, kind=name)
     weekly = rsub.add_parser("weekly", help="the weekly report: HTML and Excel with both reports",
                              description="Write weekly-<week>.html and weekly-<week>.xlsx with both reports into --out.")
-    weekly.add_argument("--as-of", type=_as_of, default=None, help="report date YYYY-MM-DD (default: today)")
+    weekly.add_argument("--as-of", type=day, default=None, help="report date YYYY-MM-DD (default: today)")
     weekly.add_argument("--out", required=True, help="output directory")
     weekly.set_defaults(func=_run_weekly)
 
@@ -58,12 +51,13 @@ def _run_one(args) -> int:
     if args.format == "xlsx" and not args.out:
         print("error: --format xlsx needs --out FILE", file=sys.stderr)
         return 2
+    out = output_file(args.out) if args.out else None  # before the measures run, not after
     try:
         report = _build(args.kind, _client(), args.as_of)
     except TransportError as exc:
         print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
         return 1
-    text = render(report, args.format, args.out)
+    text = render(report, args.format, out)
     if text is not None:
         print(text)
     else:
@@ -76,6 +70,7 @@ def _run_weekly(args) -> int:
 
     from measures.export import write_weekly
 
+    out = output_dir(args.out)
     try:
         client = _client()
         print("freshness …", file=sys.stderr)
@@ -85,6 +80,6 @@ def _run_weekly(args) -> int:
     except TransportError as exc:
         print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
         return 1
-    for kind, path in write_weekly(fresh, timely, args.out).items():
+    for kind, path in write_weekly(fresh, timely, out).items():
         print(f"{kind}: {path}")
     return 0

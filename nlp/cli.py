@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
+
+from zwgk.cliargs import count, input_file, output_file
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def register(sub) -> None:
     )
     classify.add_argument("--in", dest="in_path", required=True, help="input JSON-lines file")
     classify.add_argument("--out", dest="out_path", required=True, help="output JSON-lines file")
-    classify.add_argument("--batch-size", type=int, default=256, help="documents per batch (default 256)")
+    classify.add_argument("--batch-size", type=count(1, 100_000), default=256, help="documents per batch (default 256)")
     classify.set_defaults(func=_classify)
 
     nlp = sub.add_parser("nlp", help="nlp evaluation")
@@ -57,33 +57,12 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paths_problem(in_path: Path, out_path: Path) -> str | None:
-    """Why `zwgk classify` cannot run with these paths (checked before the model loads), or None."""
-    if not in_path.exists():
-        return f"{in_path}: no such file"
-    if not in_path.is_file():
-        return f"{in_path}: not a file"
-    if out_path.is_dir():
-        return f"{out_path}: is a directory; --out names a file"
-    if out_path.exists() and out_path.resolve() == in_path.resolve():
-        return f"--out {out_path} is the input file: it would be overwritten while read; write to another file"
-    parent = out_path.parent if str(out_path.parent) else Path(".")
-    probe = parent
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not os.access(probe, os.W_OK):
-        return f"{out_path}: cannot write in {probe}"
-    return None
-
-
 def _classify(args: argparse.Namespace) -> int:
     from nlp.classify import classify_file
 
-    # relative paths mean the caller's working directory; problems are answered before the model loads
-    in_path, out_path = Path(args.in_path).absolute(), Path(args.out_path).absolute()
-    if problem := _paths_problem(in_path, out_path):
-        print(f"zwgk classify: {problem}", file=sys.stderr)
-        return 2
+    # problems are answered before the model loads, and --out may not be the input (it would be truncated)
+    in_path = input_file(args.in_path)
+    out_path = output_file(args.out_path, in_path)
     report = classify_file(in_path, out_path, batch_size=args.batch_size)
     print(f"classified {report.written} of {report.read} documents → {args.out_path}", file=sys.stderr)
     if report.errors:
@@ -97,11 +76,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     sets = None
     if args.gold:
-        plan = Path(args.plan) if args.plan else None
-        if plan is not None and not plan.is_file():
-            print(f"zwgk nlp eval: {plan}: no such plan file", file=sys.stderr)
-            return 2
-        sets = [EvalSet(args.gold, Path(args.gold), args.split, plan)]
+        plan = input_file(args.plan) if args.plan else None  # before the model loads
+        sets = [EvalSet(args.gold, input_file(args.gold), args.split, plan)]
     try:
         results = evaluate_sets(sets=sets)
     except (OSError, ValueError) as exc:

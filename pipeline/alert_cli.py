@@ -3,17 +3,10 @@ and the index's search, composed."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from datetime import date
 
-
-def _as_of(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+from zwgk.cliargs import day
 
 
 def _es_errors(func):
@@ -45,7 +38,7 @@ def register(sub) -> None:
                              description="Build the alert for the last complete week before --as-of, record it in "
                                          "Elasticsearch and send it once per channel; failed sends are retried now "
                                          "and on later runs.")
-    weekly.add_argument("--as-of", type=_as_of, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
+    weekly.add_argument("--as-of", type=day, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
     weekly.add_argument("--dry-run", action="store_true", help="print the alert; send and record nothing")
     weekly.set_defaults(func=_es_errors(_weekly))
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from zwgk.cliargs import count, day, input_file
+
+PORT = count(1, 65535)
+
 
 def register(sub) -> None:
     """Add `run` and `demo` to `zwgk`."""
@@ -16,7 +20,7 @@ def register(sub) -> None:
     run.add_argument("--sites", help="site registry YAML (default: $ZWGK_SITES or crawlers/sites/beijing.yaml)")
     run.add_argument("--site", action="append", dest="site_ids", metavar="ID", help="only this site id (repeatable)")
     run.add_argument("--base-url", help="fetch every site from this base URL (e.g. a local demo web)")
-    run.add_argument("--as-of", help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
+    run.add_argument("--as-of", type=day, help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
     run.add_argument("--run-id", help="resume this run: finished steps are not redone (default: a new run)")
     run.set_defaults(func=cmd_run)
 
@@ -29,10 +33,10 @@ def register(sub) -> None:
         "Ctrl-C. A second run only fetches what changed.",
     )
     demo.add_argument("--no-serve", action="store_true", help="exit after printing (CI and tests)")
-    demo.add_argument("--as-of", help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
-    demo.add_argument("--demo-port", type=int, default=None, help="port of the demo web (default 8631; fixed so "
+    demo.add_argument("--as-of", type=day, help="measure as of YYYY-MM-DD (default: today in Asia/Shanghai)")
+    demo.add_argument("--demo-port", type=PORT, default=None, help="port of the demo web (default 8631; fixed so "
                       "document URLs stay the same between runs)")
-    demo.add_argument("--port", type=int, default=None, help="dashboard port (default $ZWGK_DASHBOARD_PORT or 8000)")
+    demo.add_argument("--port", type=PORT, default=None, help="dashboard port (default $ZWGK_DASHBOARD_PORT or 8000)")
     demo.set_defaults(func=cmd_demo)
 
 
@@ -51,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _quiet_libraries(args)
     summary = runner.run_pipeline(
-        sites_path=args.sites, site_ids=args.site_ids, base_url=args.base_url, as_of=args.as_of, run_id=args.run_id
+        sites_path=input_file(args.sites) if args.sites else None, site_ids=args.site_ids, base_url=args.base_url, as_of=args.as_of, run_id=args.run_id
     )
     runner.print_summary(summary)
     return 0

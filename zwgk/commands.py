@@ -6,6 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date, datetime
+
+from zwgk.cliargs import UsageError, amount, count
+
+# a deadline runs days to months after its start; ten years bounds a typo without overflowing a date
+MAX_DAYS = 3660
 
 
 def register(sub) -> None:
@@ -50,9 +56,9 @@ def register(sub) -> None:
         "date", metavar="DATE", help="start date YYYY-MM-DD (or YYYY-MM-DDTHH:MM with --hours)"
     )
     unit = deadline.add_mutually_exclusive_group(required=True)
-    unit.add_argument("--workdays", type=int, metavar="N", help="N working days after DATE (e.g. 3)")
-    unit.add_argument("--hours", type=float, metavar="N", help="N clock hours after DATE (e.g. 24)")
-    unit.add_argument("--days", type=int, metavar="N", help="N calendar days after DATE")
+    unit.add_argument("--workdays", type=count(0, MAX_DAYS), metavar="N", help="N working days after DATE (e.g. 3)")
+    unit.add_argument("--hours", type=amount(0, MAX_DAYS * 24), metavar="N", help="N clock hours after DATE (e.g. 24)")
+    unit.add_argument("--days", type=count(0, MAX_DAYS), metavar="N", help="N calendar days after DATE")
     deadline.add_argument("--json", action="store_true", help="print the result as JSON")
     deadline.set_defaults(func=cmd_deadline)
 
@@ -136,20 +142,25 @@ def cmd_plan_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deadline(args: argparse.Namespace) -> int:
-    from datetime import date, datetime
-
-    from zwgk import workdays
+def _deadline_start(text: str) -> date | datetime:
+    """DATE or DATE THH:MM of `zwgk deadline`, on a day within zwgk.weeks' range."""
+    from zwgk.weeks import check_day
 
     try:
-        start = (
-            datetime.fromisoformat(args.date)
-            if "T" in args.date or " " in args.date
-            else date.fromisoformat(args.date)
-        )
+        start = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
     except ValueError:
-        print(f"zwgk deadline: not a date: {args.date!r} (use YYYY-MM-DD)", file=sys.stderr)
-        return 2
+        raise UsageError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    try:
+        check_day(start.date() if isinstance(start, datetime) else start)
+    except ValueError as exc:
+        raise UsageError(f"start date {exc}") from None
+    return start
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    from zwgk import workdays
+
+    start = _deadline_start(args.date)
     try:
         if args.workdays is not None:
             result = workdays.add_workdays(start, args.workdays)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,11 @@ from zoneinfo import ZoneInfo
 from zwgk.settings import TIMEZONE
 
 TZ = ZoneInfo(TIMEZONE)
+
+# the dates a user may give (as_of, a week, a deadline's start): the measures look a year or more back and
+# weeks ahead, so a date near datetime's ends (0001-01-01, 9999-12-31) would overflow mid-computation
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+WEEK_LABEL = re.compile(r"\d{4}-W\d{2}")
 
 
 @dataclass(frozen=True, order=True)
@@ -44,9 +50,37 @@ def week_of(d: date) -> Week:
 
 
 def parse_label(label: str) -> Week:
-    """'2026-W40' → Week."""
+    """'2026-W40' → Week; ValueError with the reason for a malformed label."""
+    if not WEEK_LABEL.fullmatch(label):
+        raise ValueError(f"not an ISO week (YYYY-Www): {label!r}")
     year, w = label.split("-W")
-    return Week(date.fromisocalendar(int(year), int(w), 1))
+    try:
+        return Week(date.fromisocalendar(int(year), int(w), 1))
+    except ValueError:
+        raise ValueError(f"{year} has no week {w}") from None
+
+
+def parse_week(label: str) -> Week:
+    """A week a user gives: parse_label, and its Monday inside [FIRST_DAY, LAST_DAY]."""
+    week = parse_label(label)
+    check_day(week.start)
+    return week
+
+
+def check_day(d: date) -> date:
+    """d itself when inside [FIRST_DAY, LAST_DAY], else ValueError saying the range."""
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise ValueError(f"{d.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}")
+    return d
+
+
+def parse_day(text: str) -> date:
+    """'YYYY-MM-DD' → date inside the range; ValueError with the reason otherwise."""
+    try:
+        d = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return check_day(d)
 
 
 def last_complete_week(as_of: date) -> Week:
