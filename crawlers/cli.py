@@ -1,4 +1,4 @@
-"""`zwgk crawl`."""
+"""`zwgk crawl` and `zwgk site probe`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def register(sub) -> None:
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Scrapy setting")
     p.set_defaults(func=run_crawl)
 
+    site = sub.add_parser("site", help="onboard a site: probe a column page for the crawler",
+                          description="Tools for adding sites to the registry.")
+    site_sub = site.add_subparsers(dest="site_command", metavar="SUBCOMMAND")
+    probe = site_sub.add_parser(
+        "probe", help="report a column's CMS family, pagination and dates; print a registry entry",
+        description="Fetch one column page (obeying robots.txt, pausing between requests) and a sample article; "
+        "report the CMS family and pagination found, items and pages, list date formats, meta tags and the "
+        "disclosure table, and print a site-registry entry. Exit 0: recognised; 1: unknown layout; 2: could not fetch.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    probe.add_argument("url", help="a column list page")
+    probe.add_argument("--json", action="store_true", help="print the report as JSON")
+    probe.add_argument("--delay", type=float, default=1.0, help="seconds between requests to the site")
+    probe.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for an answer")
+    probe.set_defaults(func=run_probe)
+
 
 def run_crawl(args) -> int:
     from crawlers.run import crawl
@@ -65,3 +81,24 @@ def run_crawl(args) -> int:
     print(f"documents: {result.documents_path}\nsnapshots: {result.snapshots_path}")
     return result.returncode
 
+
+
+def run_probe(args) -> int:
+    import json
+
+    from crawlers.probe import PoliteFetcher, ProbeError, probe
+
+    try:
+        report = probe(args.url, PoliteFetcher(delay=args.delay, timeout=args.timeout))
+    except ProbeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a page nobody foresaw: one line, never a traceback
+        print(f"error: {args.url}: could not read the page ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({**report.to_dict(), "registry_yaml": report.registry_yaml() if report.entry else None},
+                         ensure_ascii=False, indent=1))
+    else:
+        print(report.text())
+    return 0 if report.family != "unknown" else 1

@@ -120,4 +120,6 @@ class RememberSeenPipeline:
     def process_item(self, item, spider=None):
         if isinstance(item, Document):
             self.state.mark_seen(item.url, item.site_id, content_hash(f"{item.title}\n{item.body}"))
+            if item.published_at:
+                self.state.remember_published(item.url, item.published_at)
         return item

@@ -13,6 +13,11 @@
             type: 通知公告               # one of zwgk.document.COLUMN_TYPES
             list_urls: [bjhrb/index.html]
             item_xpath: //ul[@class='list']/li/a   # optional, when the list heuristic needs help
+            json_api:                    # optional: items come from a JSON endpoint the page's script calls
+              endpoint: api/list?channelId=12&pageNo={page}
+              items: data.list           # dotted path to the list of items in the answer
+              fields: {title: title, url: linkUrl, date: publishTime}
+              pages: data.totalPage      # optional: the page count (else: until an empty page)
         feeds: [rss.xml]               # RSS/Atom feeds (news spider)
 
 In a registry whose base_url is relative (the demo), `load_sites(path, base_url=...)` anchors it.
@@ -43,6 +48,7 @@ class Column:
     type: str
     list_urls: list[str]
     item_xpath: str | None = None
+    json_api: dict | None = None  # crawlers.extract.jsonlist.JsonApi fields, endpoint absolute
 
 
 @dataclass
@@ -144,7 +150,7 @@ def parse_sites(data, base_url: str | None = None, source: str = "<registry>", r
             if not urls or not all(isinstance(u, str) and u for u in urls):
                 raise SiteRegistryError(f"{cwhere} ({col['name']}): needs list_urls")
             columns.append(Column(name=col["name"], type=ctype, list_urls=[urljoin(base, u) for u in urls],
-                                  item_xpath=col.get("item_xpath")))
+                                  item_xpath=col.get("item_xpath"), json_api=_json_api(col.get("json_api"), base, cwhere)))
         feeds = [urljoin(base, f) for f in entry.get("feeds") or []]
         if not columns and not feeds and not entry.get("home"):
             raise SiteRegistryError(f"{where}: nothing to crawl (no columns, feeds or home)")
@@ -155,6 +161,25 @@ def parse_sites(data, base_url: str | None = None, source: str = "<registry>", r
             kind=kind, enabled=bool(entry.get("enabled", True)),
         ))
     return sites
+
+
+_JSON_API_KEYS = {"endpoint", "items", "fields", "pages", "first_page"}
+
+
+def _json_api(spec, base: str, where: str) -> dict | None:
+    """A column's `json_api:` checked (endpoint with {page}, items path, fields among title/url/date)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not spec.get("endpoint") or not spec.get("items"):
+        raise SiteRegistryError(f"{where}: json_api needs endpoint and items")
+    if unknown := set(spec) - _JSON_API_KEYS:
+        raise SiteRegistryError(f"{where}: json_api: unknown field(s) {sorted(unknown)}")
+    if "{page}" not in str(spec["endpoint"]):
+        raise SiteRegistryError(f"{where}: json_api endpoint needs a {{page}} placeholder")
+    fields = spec.get("fields") or {}
+    if not isinstance(fields, dict) or set(fields) - {"title", "url", "date"}:
+        raise SiteRegistryError(f"{where}: json_api fields maps title, url and date to the answer's keys")
+    return {**spec, "endpoint": urljoin(base, str(spec["endpoint"])), "fields": dict(fields)}
 
 
 def select_sites(sites: list[Site], site_ids: list[str] | None) -> list[Site]:

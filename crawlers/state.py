@@ -8,9 +8,11 @@ import hashlib
 import json
 import sqlite3
 import threading
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from crawlers.extract.paging import PageRef
 from zwgk import settings
 from zwgk.document import ListItem, canonical_url
 
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS list_pages (
   items TEXT, page_urls TEXT, next_url TEXT, fetched_at TEXT
 );
 CREATE INDEX IF NOT EXISTS list_site ON list_pages(site_id);
+CREATE TABLE IF NOT EXISTS published (url TEXT PRIMARY KEY, published_at TEXT NOT NULL);
 """
 # an article answered with one of these is not worth asking for again
 PERMANENT_STATUSES = (404, 410)
@@ -70,6 +73,15 @@ class CrawlState:
                 (canonical_url(url), site_id, text_hash, status, datetime.now().isoformat(timespec="seconds")),
             )
 
+    def remember_published(self, url: str, published_at: str) -> None:
+        """The article's own publish date: completes a list's month-day date ("--11-20") on later crawls."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO published VALUES (?,?)", (canonical_url(url), published_at))
+
+    def published_of(self, url: str) -> str | None:
+        row = self._db.execute("SELECT published_at FROM published WHERE url = ?", (canonical_url(url),)).fetchone()
+        return row[0] if row else None
+
     def seen_count(self, site_id: str | None = None) -> int:
         if site_id:
             return self._db.execute("SELECT COUNT(*) FROM seen WHERE site_id = ?", (site_id,)).fetchone()[0]
@@ -81,22 +93,24 @@ class CrawlState:
         return (row[0], row[1]) if row else (None, None)
 
     def save_list_page(self, url: str, site_id: str, etag: str | None, last_modified: str | None,
-                       items: list[ListItem], page_urls: list[str], next_url: str | None) -> None:
+                       items: list[ListItem], page_urls: list[str | PageRef], next_url: str | None) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO list_pages VALUES (?,?,?,?,?,?,?,?)",
                 (canonical_url(url), site_id, etag, last_modified,
-                 json.dumps([i.__dict__ for i in items], ensure_ascii=False), json.dumps(page_urls), next_url,
+                 json.dumps([i.__dict__ for i in items], ensure_ascii=False),
+                 json.dumps([u if isinstance(u, str) else asdict(u) for u in page_urls], ensure_ascii=False), next_url,
                  datetime.now().isoformat(timespec="seconds")),
             )
 
-    def stored_list_page(self, url: str) -> tuple[list[ListItem], list[str], str | None] | None:
+    def stored_list_page(self, url: str) -> tuple[list[ListItem], list[str | PageRef], str | None] | None:
         """What the list page showed when it was last fetched in full (for a 304)."""
         row = self._db.execute("SELECT items, page_urls, next_url FROM list_pages WHERE url = ?",
                                (canonical_url(url),)).fetchone()
         if not row:
             return None
-        return [ListItem(**i) for i in json.loads(row[0] or "[]")], json.loads(row[1] or "[]"), row[2]
+        pages = [u if isinstance(u, str) else PageRef(**u) for u in json.loads(row[1] or "[]")]
+        return [ListItem(**i) for i in json.loads(row[0] or "[]")], pages, row[2]
 
     # --- maintenance ---
     def reset_site(self, site_id: str) -> tuple[int, int]:
@@ -104,6 +118,7 @@ class CrawlState:
         with self._lock:
             a = self._db.execute("DELETE FROM seen WHERE site_id = ?", (site_id,)).rowcount
             b = self._db.execute("DELETE FROM list_pages WHERE site_id = ?", (site_id,)).rowcount
+            self._db.execute("DELETE FROM published WHERE url NOT IN (SELECT url FROM seen)")
         return a, b
 
 

@@ -15,11 +15,11 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from demo.render import Resource, load_site_data, render_routes
 from demo.synthetic import synthetic_site
@@ -28,6 +28,8 @@ from zwgk import weeks
 log = logging.getLogger(__name__)
 HUGE_BYTES = 24 * 1024 * 1024
 GARBAGE = random.Random(7).randbytes(64 * 1024)
+# a dynamic route: (method, query, form) → response; for endpoints whose answer depends on what is asked
+Handler = Callable[[str, dict[str, str], dict[str, str]], Resource]
 
 
 def demo_today(today: date | str | None = None) -> date:
@@ -59,6 +61,7 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
     routes: dict[str, Resource]
+    handlers: dict[str, Handler]
     hang_seconds: float
     log: list[tuple[str, str, int]]
 
@@ -79,9 +82,24 @@ class _Handler(BaseHTTPRequestHandler):
         status = self._serve(path, head)
         self.server.log.append((self.command, path, status))
 
+    def do_POST(self):
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True))
+        handler = self.server.handlers.get(parts.path)
+        if handler is None:
+            status = self._send(405, b"method not allowed", "text/plain")
+        else:
+            res = handler("POST", dict(parse_qsl(parts.query)), form)
+            status = self._send(res.status, res.body, res.content_type)
+        self.server.log.append((self.command, parts.path, status))
+
     def _serve(self, path: str, head: bool) -> int:
         if path.startswith("/trap/"):
             return self._trap(path)
+        if handler := self.server.handlers.get(path):
+            res = handler(self.command, dict(parse_qsl(urlsplit(self.path).query)), {})
+            return self._send(res.status, res.body, res.content_type, head=head)
         res = self.server.routes.get(path)
         if res is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1><p>\xe9\xa1\xb5\xe9\x9d\xa2\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</p></body></html>",
@@ -157,17 +175,30 @@ def serve_demo(
     port: int = 0, today: date | str | None = None, *, hang_seconds: float = 30.0, synthetic_articles: int = 0
 ) -> Iterator[DemoWeb]:
     """Serve the demo web on 127.0.0.1:port (0: a free port) in a background thread; yield its base URL."""
-    server = _Server(("127.0.0.1", port), _Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     day = demo_today(today)
     data = load_site_data()
     if synthetic_articles:
         data.append(synthetic_site(synthetic_articles))
-    server.routes = render_routes(day, base, data)
+    with serve_routes(lambda base: render_routes(day, base, data), port, hang_seconds=hang_seconds) as web:
+        web.today = day
+        yield web
+
+
+@contextlib.contextmanager
+def serve_routes(
+    make_routes: Callable[[str], dict[str, Resource]], port: int = 0, *, handlers: dict[str, Handler] | None = None,
+    hang_seconds: float = 30.0,
+) -> Iterator[DemoWeb]:
+    """Serve any table of routes (built from the base URL once the port is known) plus dynamic handlers
+    on 127.0.0.1:port; yield the base URL with the request log."""
+    server = _Server(("127.0.0.1", port), _Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.routes = make_routes(base)
+    server.handlers = handlers or {}
     server.hang_seconds = hang_seconds
     server.log = []
     web = DemoWeb(base)
-    web.today, web.requests, web.routes = day, server.log, server.routes
+    web.requests, web.routes = server.log, server.routes
     thread = threading.Thread(target=server.serve_forever, name="demo-web", daemon=True)
     thread.start()
     try:

@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.airflow",  # first: sets AIRFLOW_HOME before anything imports Airflow
     "tests.fixtures.es",
     "tests.fixtures.demo_web",
+    "tests.fixtures.cms_web",
     "tests.fixtures.model",
     "tests.fixtures.alert_sinks",
 ]

@@ -156,7 +156,7 @@ def test_parse_list_skips_navigation(routes):
     assert all("/tzgg/2026" in i.url for i in page.items) and page.next_url is None
 
 
-def test_list_dates_without_year_take_it_from_the_link_only():
+def test_list_dates_without_year_take_it_from_the_link_or_wait_for_the_article():
     base = "http://www.example.gov.cn/col/tzgg/"
     rows = [
         ("202611/t20261120_1.html", "关于开展2026年度政务公开工作检查的通知", "[11-20]"),
@@ -168,7 +168,8 @@ def test_list_dates_without_year_take_it_from_the_link_only():
     html = "<html><body><ul class='list'>" + "".join(
         f"<li><a href='{href}'>{title}</a><span>{when}</span></li>" for href, title, when in rows) + "</ul></body></html>"
     page = listing.parse_list(html, base + "index.html")
-    assert [i.list_date for i in page.items] == ["2026-11-20", "2025-12-30", None, None, "2026-11-14"]
+    # "--MM-DD": the spider completes it from the article's own date (never from today)
+    assert [i.list_date for i in page.items] == ["2026-11-20", "2025-12-30", "--11-17", "--11-16", "2026-11-14"]
 
 
 def test_hanweb_datastore_list(routes):
@@ -180,6 +181,58 @@ def test_hanweb_datastore_list(routes):
     assert listing.parse_list(lhtml.document_fromstring(html), url).items == []  # rows hidden in the script
     page = listing.parse_list(html, url)
     assert [(i.title, i.list_date) for i in page.items] == [("一图读懂重点排污单位环境信息公开检查工作", "2026-11-25")]
+
+
+def test_numbered_pager_links():
+    from crawlers.extract.paging import numbered_pages
+
+    t = body.parse('<div class="page"><a href="index_1.html">2</a><a href="index_2.html">3</a>'
+                   '<a href="2024.html">关于2024年工作的通知</a><a href="list.jsp?page=4&c=1">尾頁</a></div>')
+    assert numbered_pages(t, "http://h/c/index.html") == ["http://h/c/index_1.html", "http://h/c/index_2.html"]
+    assert numbered_pages(t, "http://h/c/list.jsp?page=1&c=1") == ["http://h/c/list.jsp?page=4&c=1"]
+
+
+def test_hanweb_jpage_plan_from_the_page():
+    from crawlers.extract.jpage import jpage_plan, proxy_pages
+
+    rec = "".join(f'<record><![CDATA[<li><a href="/art/2026/11/{20 - i}/art_1_{i}.html">通知标题第{i}号文件</a></li>]]></record>'
+                  for i in range(3))
+    page = (f'<html><body><div id="9"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/'
+            f'dataproxy.jsp?page=1&amp;webid=2&amp;columnid=77&amp;unitid=9&amp;permissiontype=0"></a>]]></nextgroup>'
+            f"<recordset>{rec}</recordset></datastore></script><script>$('#9').jpage({{perPage: 3, totalRecord: 8}});"
+            "</script></div></body></html>")
+    plan = jpage_plan(page, "http://h/col/col77/index.html")
+    assert (plan.per_page, plan.total, plan.embedded, plan.form["columnid"], plan.form["unitid"]) == (3, 8, 3, "77", "9")
+    refs = proxy_pages(plan, 10)
+    assert [r.url.split("?")[1] for r in refs] == ["startrecord=4&endrecord=6&perpage=3", "startrecord=7&endrecord=8&perpage=3"]
+    assert "page" not in refs[0].form and proxy_pages(plan, 1) == refs[:1]
+    assert listing.parse_list(page, "http://h/col/col77/index.html").family == "hanweb"
+
+
+def test_gkml_catalogue_uses_the_publish_date_column():
+    html = ("<table><tr><th>索引號</th><th>名稱</th><th>文號</th><th>成文日期</th><th>發佈日期</th></tr>"
+            "<tr><td>A/2026-1</td><td><a href='/gkml/a.html'>關於公布名單的通知</a></td><td>示政發〔2026〕1號</td>"
+            "<td>2026-11-01</td><td>2026-11-09</td></tr></table>")
+    page = listing.parse_list(html, "http://h/gkml/list.jsp?page=1")
+    assert page.family == "gkml" and [(i.url, i.list_date) for i in page.items] == [("http://h/gkml/a.html", "2026-11-09")]
+    framed = listing.parse_list('<html><body><iframe src="list.jsp?page=1"></iframe></body></html>', "http://h/gkml/index.html")
+    assert framed.family == "gkml" and framed.page_urls == ["http://h/gkml/list.jsp?page=1"]
+
+
+def test_json_list_declared_and_guessed():
+    from crawlers.extract.jsonlist import JsonApi, guess_api, parse_json_list
+
+    answer = {"data": {"totalPage": 3, "list": [{"id": 1, "title": "关于做好供暖工作的通知", "link": "/c/1.html",
+                                                  "time": 1795000000000}]}}
+    api = guess_api(answer, "/api?p={page}")
+    assert (api.items, api.fields, api.pages) == ("data.list", {"title": "title", "url": "link", "date": "time"}, "data.totalPage")
+    import json
+
+    items, more = parse_json_list(json.dumps(answer), "http://h/c/index.html", api, 1)
+    assert items[0].url == "http://h/c/1.html" and items[0].list_date == "2026-11-18"
+    assert [(r.url, r.json_page) for r in more] == [("http://h/api?p=2", 2), ("http://h/api?p=3", 3)]
+    undeclared = JsonApi(endpoint="/api?p={page}", items="data.list", fields=api.fields)
+    assert [r.json_page for r in parse_json_list(json.dumps(answer), "http://h/", undeclared, 2)[1]] == [3]
 
 
 def test_parse_feeds(routes):

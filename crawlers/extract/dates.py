@@ -30,6 +30,7 @@ _URL_DATE = [
     re.compile(r"/((?:19|20)\d{2})-(\d{2})/(\d{2})/"),  # /2026-11/25/
     re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),  # /20261125/
     re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/"),  # /2026/1125/
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),  # Hanweb: /art/2026/11/25/art_4584_1.html
 ]
 _TIME_CLASS = re.compile(r"time|date|pubtime|publish|fbsj|rq", re.I)
 

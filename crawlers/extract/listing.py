@@ -1,9 +1,12 @@
-"""List pages: the items a column shows (title, URL, list date) and where its other pages are.
+"""List pages: the items a column shows (title, URL, list date), where its other pages are, and which
+CMS family the page belongs to — all recognised from the page itself.
 
-Hanweb "jpage" lists keep their rows as CDATA records in a <script type="text/xml"> datastore;
-those are expanded into markup first. Pagination comes as TRS script (`createPageHTML(total, current, "index", "html")` meaning index.html,
-index_1.html, …) or as plain 下一页 links. Items are the article links of the page's main list: links
-outside nav/header/footer whose row carries a date, else the largest group of long-titled links.
+Families: TRS (`createPageHTML(total, current, "index", "html")` meaning index.html, index_1.html, …);
+Hanweb jpage (rows as CDATA records in a <script type="text/xml"> datastore, later ranges from its data
+proxy, see jpage.py); the 政府信息公开目录 catalogue table (gkml.py, maybe behind an iframe); plain pager
+links (下一页, index_N.html, ?page=N; paging.py). Items are the article links of the page's main list:
+links outside nav/header/footer whose row carries a date, else the largest group of long-titled links.
+JSON-endpoint columns are declared in the registry (jsonlist.py).
 """
 
 from __future__ import annotations
@@ -15,45 +18,29 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lhtml
 
+from crawlers.extract import gkml
 from crawlers.extract.dates import DATE_RE, _from_match, url_date
+from crawlers.extract.jpage import expand_datastore, jpage_plan, proxy_pages
 from crawlers.extract.meta import _is_attachment
+from crawlers.extract.paging import CREATE_PAGE_RE, PageRef, next_link, numbered_pages, script_pages
 from zwgk.document import ListItem
 
-CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]")
-NEXT_TEXTS = ("下一页", "下页", "后一页", "next", "Next", ">", "›", "»")
-_PAGER_TEXTS = {"首页", "尾页", "末页", "上一页", "下一页", "上页", "下页", "前一页", "后一页", "跳转", "GO", "go"}
+__all__ = ["CREATE_PAGE_RE", "ListPage", "expand_datastore", "next_link", "parse_list", "script_pages"]
+_PAGER_TEXTS = {"首页", "尾页", "末页", "上一页", "下一页", "上页", "下页", "前一页", "后一页", "跳转", "GO", "go",
+                "首頁", "尾頁", "末頁", "上一頁", "下一頁"}
 _FURNITURE = re.compile(r"^(?:nav|menu|foot|header|top(?!ic)|bottom|breadcrumb|crumb|position|location|dqwz|"
                         r"sidebar|side|links?$|search|page(?:s|r|bar)?$|paging|pagination|fenye|share|banner)", re.I)
 _ARTICLE_EXT = re.compile(r"\.(?:s?html?|jsp|php|aspx?)$", re.I)
+MAX_PROXY_PAGES = 500  # a sanity bound; the spider's per-column page cap is the real one
 
 
 @dataclass
 class ListPage:
     items: list[ListItem] = field(default_factory=list)
-    page_urls: list[str] = field(default_factory=list)  # other pages of this list (script pagination)
+    page_urls: list[str] = field(default_factory=list)  # other pages of this list (script, pager, iframe)
     next_url: str | None = None  # the 下一页 link
-
-
-def script_pages(html: str, url: str) -> list[str]:
-    """All other pages named by a createPageHTML(total, current, prefix, ext) call, from its first page."""
-    m = CREATE_PAGE_RE.search(html)
-    if not m:
-        return []
-    total, current, prefix, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-    if current != 0:
-        return []  # only the first page fans out; later pages would repeat it
-    return [urljoin(url, f"{prefix}_{i}.{ext}") for i in range(1, total)]
-
-
-def next_link(tree: lhtml.HtmlElement, url: str) -> str | None:
-    """The plain 下一页 link, if any (not a javascript: one)."""
-    for a in tree.iter("a"):
-        text = re.sub(r"\s+", "", a.text_content())
-        href = (a.get("href") or "").strip()
-        if text in NEXT_TEXTS and href and not href.startswith(("javascript:", "#")):
-            nxt = urljoin(url, href)
-            return nxt if nxt != url else None
-    return None
+    more: list[PageRef] = field(default_factory=list)  # Hanweb data-proxy ranges (POST)
+    family: str = "unknown"  # trs | hanweb | gkml | links | static (one page) | unknown (no items)
 
 
 def _in_furniture(el: lhtml.HtmlElement) -> bool:
@@ -81,39 +68,33 @@ MONTH_DAY_RE = re.compile(r"(?<![\d年/.\-])(?P<m>\d{1,2})(?:月(?P<d>\d{1,2})�
 
 def _row_date(row: lhtml.HtmlElement, title: str, link: str) -> str | None:
     """The row's date. Many lists print only month and day; the year is then taken from the link's own
-    date when month and day agree (TRS /202611/t20261120_…), never guessed from today: a stale column's
-    "11-20" of two years ago would otherwise look fresh."""
+    date when month and day agree (TRS /202611/t20261120_…), else the month and day are kept as an ISO
+    partial date "--11-20" for the spider to complete from the article's own date. Never a year guessed
+    from today: a stale column's "11-20" of two years ago would otherwise look fresh."""
     text = row.text_content().replace(title, " ")
     if m := DATE_RE.search(text):
         dt = _from_match(m)
         return dt.date().isoformat() if dt else None
-    if (m := MONTH_DAY_RE.search(text)) and (linked := url_date(link)):
-        if (linked.month, linked.day) == (int(m.group("m")), int(m.group("d") or m.group("dd"))):
+    if m := MONTH_DAY_RE.search(text):
+        month, day = int(m.group("m")), int(m.group("d") or m.group("dd"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return None
+        if (linked := url_date(link)) and (linked.month, linked.day) == (month, day):
             return linked.date().isoformat()
+        return f"--{month:02d}-{day:02d}"
     return None
-
-
-# Hanweb "jpage" lists: the rows are CDATA records in <script type="text/xml"><datastore>, drawn by JS
-RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
-
-
-def expand_datastore(html: str) -> str:
-    """Make Hanweb datastore records real markup (a <ul> before </body>) so links in them can be parsed."""
-    records = RECORD_RE.findall(html)
-    if not records:
-        return html
-    block = '<ul class="zwgk-datastore">' + "".join(records) + "</ul>"
-    at = html.lower().rfind("</body>")
-    return html[:at] + block + html[at:] if at >= 0 else html + block
 
 
 def parse_list(html: str | lhtml.HtmlElement, url: str, *, all_groups: bool = False,
                item_xpath: str | None = None) -> ListPage:
     """Items and pagination of a list page. all_groups=True keeps dated links of every block (a home page)."""
-    if isinstance(html, str):
-        html = expand_datastore(html)
+    plan = jpage_plan(html, url) if isinstance(html, str) else None
+    if isinstance(html, str):  # a data-proxy answer is XML: lxml refuses str with an encoding declaration
+        html = expand_datastore(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
     tree = lhtml.document_fromstring(html) if isinstance(html, str) else html
     raw = html if isinstance(html, str) else lhtml.tostring(tree, encoding="unicode")
+    if not item_xpath and gkml.is_catalogue(tree):
+        return _paginate(ListPage(items=gkml.catalogue_items(tree, url), family="gkml"), tree, raw, url)
     host = urlsplit(url).netloc
     groups: dict[int, list[tuple[ListItem, bool]]] = defaultdict(list)
     anchors = tree.xpath(item_xpath) if item_xpath else list(tree.iter("a"))
@@ -142,10 +123,27 @@ def parse_list(html: str | lhtml.HtmlElement, url: str, *, all_groups: bool = Fa
         date = _row_date(row, title, link)
         container = row.getparent() if row is not None and row.getparent() is not None else row
         groups[id(container)].append((ListItem(title=title, url=link, list_date=date), date is not None))
-    items = _choose(groups, all_groups or bool(item_xpath))
-    page = ListPage(items=items, page_urls=script_pages(raw, url))
-    if not page.page_urls:
-        page.next_url = next_link(tree, url)
+    page = ListPage(items=_choose(groups, all_groups or bool(item_xpath)))
+    if plan:
+        page.more, page.family = proxy_pages(plan, MAX_PROXY_PAGES), "hanweb"
+    elif not page.items and (frame := gkml.catalogue_frame(tree, url)):
+        page.page_urls, page.family = [frame], "gkml"  # the catalogue is in the iframe
+        return page
+    return _paginate(page, tree, raw, url)
+
+
+def _paginate(page: ListPage, tree: lhtml.HtmlElement, raw: str, url: str) -> ListPage:
+    """Other pages of the list: TRS script, else numbered pager links and the 下一页 link."""
+    if scripted := script_pages(raw, url):
+        page.page_urls = scripted
+        page.family = "trs" if page.family == "unknown" else page.family
+        return page
+    page.page_urls = numbered_pages(tree, url)
+    page.next_url = next_link(tree, url)
+    if page.family == "unknown" and (page.page_urls or page.next_url):
+        page.family = "links"
+    elif page.family == "unknown" and page.items:
+        page.family = "static"
     return page
 
 

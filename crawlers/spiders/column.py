@@ -1,6 +1,9 @@
 """The one spider for every agency site in the registry: home page and column list pages → a column
 snapshot per column and crawl (recorded even when nothing is new or the page fails) → pagination
-(createPageHTML script and 下一页 links) → articles not seen before → Documents."""
+(createPageHTML script, pager links, a catalogue's iframe, Hanweb data-proxy POSTs, a declared JSON
+endpoint's pages; all through the scheduler, so robots.txt, delays and the page cap hold) → articles not
+seen before → Documents. A column's snapshot waits for its articles, whose own dates complete list dates
+shown without a year."""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ import scrapy
 
 from crawlers.extract.article import extract_article
 from crawlers.extract.encoding import decode_html, looks_binary
-from crawlers.extract.listing import parse_list
+from crawlers.extract.jsonlist import JsonApi, parse_json_list
+from crawlers.extract.listing import ListPage, parse_list
+from crawlers.extract.paging import PageRef
 from crawlers.items import ColumnSnapshot, Document, ListItem
 from crawlers.middlewares import classify_failure
 from crawlers.sites import Column, Site
@@ -46,7 +51,7 @@ class ColumnRun:
     error: str | None = None
     items: list[ListItem] = field(default_factory=list)
     pages: set[str] = field(default_factory=set)
-    pending: int = 0
+    pending: int = 0  # list pages and articles of this column still in flight
 
 
 class ColumnSpider(scrapy.Spider):
@@ -58,6 +63,7 @@ class ColumnSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.runs: dict[str, ColumnRun] = {}
         self.requested: set[str] = set()
+        self.published: dict[str, str] = {}  # article URL → its publish date, from this crawl
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -92,24 +98,36 @@ class ColumnSpider(scrapy.Spider):
                 for url in column.list_urls:
                     yield self.list_request(site, column, url)
 
-    def list_request(self, site: Site, column: Column, url: str, is_home: bool = False, key: str | None = None):
+    def list_request(self, site: Site, column: Column, url: str | PageRef, is_home: bool = False, key: str | None = None):
+        ref = url if isinstance(url, PageRef) else PageRef(url)
         if key is None:
-            key = f"{site.id}|{column.name}|{url}"
-            self.runs[key] = ColumnRun(site, column, url, is_home=is_home, crawled_at=now_iso())
+            key = f"{site.id}|{column.name}|{ref.url}"
+            self.runs[key] = ColumnRun(site, column, ref.url, is_home=is_home, crawled_at=now_iso())
         run = self.runs[key]
-        run.pages.add(url)
+        run.pages.add(ref.url)
         run.pending += 1
         self.crawler.stats.inc_value("zwgk/list_requests")
-        return scrapy.Request(
-            url, callback=self.parse_list_page, errback=self.list_failed, dont_filter=True, priority=10,
-            meta={"zwgk_list": key, "handle_httpstatus_list": [304], "zwgk_first": len(run.pages) == 1},
-        )
+        meta = {"zwgk_list": key, "handle_httpstatus_list": [304], "zwgk_first": len(run.pages) == 1}
+        if ref.json_page is not None:
+            meta["zwgk_json_page"] = ref.json_page
+        if ref.form is not None:  # a data-proxy range: the POST the page's own script sends
+            self.crawler.stats.inc_value("zwgk/list_posts")
+            return scrapy.FormRequest(ref.url, formdata=ref.form, callback=self.parse_list_page, errback=self.list_failed,
+                                      dont_filter=True, priority=10, meta=meta)
+        return scrapy.Request(ref.url, callback=self.parse_list_page, errback=self.list_failed, dont_filter=True,
+                              priority=10, meta=meta)
 
-    def article_request(self, site: Site, column: Column, item: ListItem, feed_date: str | None = None):
+    def article_request(self, site: Site, column: Column, item: ListItem, feed_date: str | None = None,
+                        key: str | None = None):
         self.crawler.stats.inc_value("zwgk/article_requests")
+        if key:
+            self.runs[key].pending += 1
+        # dont_filter: is_new_article already dedupes, and a request the dupefilter dropped silently would
+        # leave its column's snapshot waiting forever
         return scrapy.Request(
-            item.url, callback=self.parse_article, errback=self.article_failed,
-            meta={"zwgk_site": site, "zwgk_column": column, "zwgk_list_date": item.list_date, "zwgk_feed_date": feed_date},
+            item.url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
+            meta={"zwgk_site": site, "zwgk_column": column, "zwgk_list_date": item.list_date, "zwgk_feed_date": feed_date,
+                  "zwgk_run": key},
         )
 
     # --- list pages ---
@@ -122,8 +140,7 @@ class ColumnSpider(scrapy.Spider):
             run.response_ms = round(response.meta.get("download_latency", 0) * 1000, 1)
         if response.status == 304:
             self.crawler.stats.inc_value("zwgk/list_not_modified")
-            stored = self.state.stored_list_page(asked)
-            items, page_urls, next_url = stored if stored else ([], [], None)
+            items, page_urls, next_url = self.state.stored_list_page(asked) or ([], [], None)
         elif looks_binary(response.body):
             if first:
                 run.error = "binary"
@@ -131,8 +148,7 @@ class ColumnSpider(scrapy.Spider):
             items, page_urls, next_url = [], [], None
         else:
             try:
-                html, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
-                page = parse_list(html, response.url, all_groups=run.is_home, item_xpath=run.column.item_xpath)
+                page = self.read_list(response, run)
             except Exception:  # noqa: BLE001 - one unparsable page must not end the crawl; it is recorded
                 log.exception("could not parse list page %s", response.url)
                 self.crawler.stats.inc_value("zwgk/errors/parse")
@@ -140,14 +156,25 @@ class ColumnSpider(scrapy.Spider):
                     run.error = "parse"
                 yield from self.page_done(response.meta["zwgk_list"])
                 return
-            items, page_urls, next_url = page.items, page.page_urls, page.next_url
+            items, page_urls, next_url = page.items, [*page.page_urls, *page.more], page.next_url
             self.state.save_list_page(
                 asked, run.site.id, _header(response, b"ETag"), _header(response, b"Last-Modified"),
                 items, page_urls, next_url,
             )
+        if first and run.column.json_api:  # the column's items come from its declared endpoint
+            api = JsonApi(**run.column.json_api)
+            page_urls = [*page_urls, PageRef(api.page_url(api.first_page), json_page=api.first_page)]
         self.crawler.stats.inc_value("zwgk/list_pages")
         yield from self.follow(run, items, page_urls, next_url, response.meta["zwgk_list"])
         yield from self.page_done(response.meta["zwgk_list"])
+
+    def read_list(self, response, run: ColumnRun) -> ListPage:
+        """Items and further pages of one list response: a JSON endpoint page or an HTML/XML list page."""
+        if (json_page := response.meta.get("zwgk_json_page")) is not None:
+            items, more = parse_json_list(response.body, response.url, JsonApi(**run.column.json_api), json_page)
+            return ListPage(items=items, more=more, family="json")
+        html, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        return parse_list(html, response.url, all_groups=run.is_home, item_xpath=run.column.item_xpath)
 
     def is_new_article(self, url: str) -> bool:
         """Not requested in this crawl and not seen by an earlier one (incremental state)."""
@@ -159,16 +186,18 @@ class ColumnSpider(scrapy.Spider):
             return False
         return True
 
-    def follow(self, run: ColumnRun, items: list[ListItem], page_urls: list[str], next_url: str | None, key: str):
+    def follow(self, run: ColumnRun, items: list[ListItem], page_urls: list[str | PageRef], next_url: str | None,
+               key: str):
         known = {i.url for i in run.items}
         run.items.extend(i for i in items if i.url not in known)
         if not run.is_home:
             for item in items:
                 if self.is_new_article(item.url):
-                    yield self.article_request(run.site, run.column, item)
-        for url in [*page_urls, *([next_url] if next_url else [])]:
-            if url not in run.pages and len(run.pages) < self.max_pages:
-                yield self.list_request(run.site, run.column, url, key=key)
+                    yield self.article_request(run.site, run.column, item, key=key)
+        for page in [*page_urls, *([next_url] if next_url else [])]:
+            url = page.url if isinstance(page, PageRef) else page
+            if url not in run.pages and len(run.pages) < self.max_pages:  # the cap counts POST and JSON pages too
+                yield self.list_request(run.site, run.column, page, key=key)
 
     def list_failed(self, failure):
         request = failure.request
@@ -182,11 +211,15 @@ class ColumnSpider(scrapy.Spider):
             run.response_ms = _failure_ms(failure, error)
         yield from self.page_done(key)
 
-    def page_done(self, key: str):
+    def page_done(self, key: str | None):
+        if not key:
+            return
         run = self.runs[key]
         run.pending -= 1
         if run.pending == 0 and self.emit_snapshots:
             self.crawler.stats.inc_value("zwgk/snapshots")
+            for item in run.items:
+                item.list_date = self.full_list_date(item)
             yield ColumnSnapshot(
                 site_id=run.site.id, column=run.column.name, column_type=run.column.type, list_url=run.list_url,
                 crawled_at=run.crawled_at, agency=run.site.agency, http_status=run.http_status,
@@ -194,8 +227,22 @@ class ColumnSpider(scrapy.Spider):
                 is_home=run.is_home,
             )
 
+    def full_list_date(self, item: ListItem) -> str | None:
+        """A list date shown without its year ("--11-20") completed from the article's own publish date
+        (this crawl's, else the one stored when it was fetched) when month and day agree; else None."""
+        if not item.list_date or not item.list_date.startswith("--"):
+            return item.list_date
+        published = self.published.get(item.url) or self.state.published_of(item.url)
+        if published and published[4:10] == item.list_date[1:]:
+            return published[:10]
+        return None
+
     # --- articles ---
     def parse_article(self, response):
+        yield from self.read_article(response)
+        yield from self.page_done(response.meta.get("zwgk_run"))
+
+    def read_article(self, response):
         site: Site = response.meta["zwgk_site"]
         column: Column = response.meta["zwgk_column"]
         if looks_binary(response.body):
@@ -212,6 +259,8 @@ class ColumnSpider(scrapy.Spider):
             self.crawler.stats.inc_value("zwgk/errors/parse")
             return
         self.crawler.stats.inc_value("zwgk/articles")
+        if fields.published_at:  # under the URL the list named, which a redirect may have changed
+            self.published[(response.meta.get("redirect_urls") or [response.url])[0]] = fields.published_at
         agency = site.agency
         if fields.source and self.source_type == "site":
             agency = known_agency(fields.source) or agency
@@ -231,7 +280,7 @@ class ColumnSpider(scrapy.Spider):
         site: Site = request.meta["zwgk_site"]
         if status in (404, 410):  # a dead link stays dead: do not ask again next run
             self.state.mark_seen(request.url, site.id, None, status)
-        return None
+        yield from self.page_done(request.meta.get("zwgk_run"))
 
 
 def _failure_ms(failure, error: str) -> float | None:
