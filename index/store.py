@@ -87,6 +87,10 @@ class DeadLetters:
         return self._path
 
     def write(self, record: Any, reason: str, kind: str | None = None) -> None:
+        """Keep one record as it was given: a dict as read, a line that was no JSON, or a Document/ColumnSnapshot
+        (made a dict only here, so a record that does not fail is never converted for its dead letter)."""
+        if hasattr(record, "to_dict"):
+            record = record.to_dict()
         with self._lock:
             self._write(record, reason, kind)
 
@@ -289,15 +293,14 @@ def index_records(
     records = iter(records)
 
     def actions() -> Iterator[dict[str, Any]]:
-        for record in records:
-            original = record.to_dict() if hasattr(record, "to_dict") else record
+        for record in records:  # each parsed once; the original is kept as given for its dead letter
             try:
                 source = record_kind.to_source(record_kind.parse(record))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                letters.write(original, f"invalid {kind[:-1]} record: {exc}", kind)
+                letters.write(record, f"invalid {kind[:-1]} record: {exc}", kind)
                 continue
             with pending_lock:
-                pending[source["id"]].append(original)
+                pending[source["id"]].append(record)
             yield record_kind.to_action(index, source)
 
     bar = None
@@ -338,7 +341,7 @@ def index_records(
                 letters.write(original, reason, kind)
         pending.clear()
         for record in records:  # everything not yet sent
-            letters.write(record.to_dict() if hasattr(record, "to_dict") else record, reason, kind)
+            letters.write(record, reason, kind)
         report.failed = letters.count - before
         report.dead_letter_path = letters.path
         report.reasons = letters.reasons

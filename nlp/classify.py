@@ -1,8 +1,8 @@
 """Fill each document's nlp fields: topics, kind, agencies, sentiment (news), interprets (interpretations).
 
 `load_classifier()` gives one Classifier per process (model loaded once); `Classifier.classify(docs)`
-works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify`: a bad line is
-logged with its line number and written to an errors file, never dropped silently.
+works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify` (zwgk.jsonl's reader and
+writer): a bad line is logged with its line number and written to an errors file, never dropped silently.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from nlp.agencies import document_agencies
 from nlp.kind import KIND_FEATURES, KindModel, document_kinds
@@ -20,6 +23,7 @@ from nlp.sentiment import sentiment_score
 from nlp.topics import TopicScorer, doc_text, load_labelled, transfer_head
 from zwgk.document import Document
 from zwgk.forks import ForkSafeLock
+from zwgk.jsonl import count_rows, json_line, read_jsonl_numbered, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -158,53 +162,45 @@ class FileReport:
 
 
 def classify_file(in_path: Path, out_path: Path, batch_size: int = 256, progress: bool = True) -> FileReport:
-    """Classify a JSON-lines file of Document dicts; bad lines go to <out>.errors.jsonl with line numbers."""
+    """Classify a JSON-lines file of Document dicts into out_path (rewritten atomically); a bad line or a record
+    that is no Document goes to <out>.errors.jsonl with its line number."""
     from tqdm import tqdm
 
     in_path, out_path = Path(in_path), Path(out_path)
     errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
-    report = FileReport(errors_path=errors_path)
+    report = FileReport()
+    errors: list[dict[str, Any]] = []
     classifier = load_classifier()
-    total = sum(1 for _ in in_path.open(encoding="utf-8", errors="replace"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        in_path.open(encoding="utf-8", errors="replace") as src,
-        out_path.open("w", encoding="utf-8") as out,
-        errors_path.open("w", encoding="utf-8") as err,
-        tqdm(total=total, unit="doc", desc="classify", disable=not progress) as bar,
-    ):
-        batch: list[Document] = []
+    with tqdm(total=count_rows(in_path), unit="doc", desc="classify", disable=not progress) as bar:
 
-        def flush() -> None:
-            classifier.classify(batch)
-            for doc in batch:
-                out.write(doc.to_json() + "\n")
-            report.written += len(batch)
-            bar.update(len(batch))
-            batch.clear()
+        def refuse(lineno: int, raw: str, error: str) -> None:
+            log.warning("%s:%d: skipped (%s)", in_path, lineno, error)
+            errors.append({"line": lineno, "error": error, "raw": raw})
+            bar.update(1)
 
-        for line_no, line in enumerate(src, 1):
-            if not line.strip():
-                bar.update(1)
-                continue
-            report.read += 1
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise ValueError("line is not a JSON object")
-                batch.append(Document.from_dict(data))
-            except (ValueError, TypeError) as exc:
-                report.errors += 1
-                log.warning("%s:%d: skipped (%s)", in_path, line_no, exc)
-                err.write(json.dumps({"line": line_no, "error": str(exc), "raw": line.rstrip("\n")},
-                                     ensure_ascii=False) + "\n")
-                bar.update(1)
-                continue
-            if len(batch) >= batch_size:
-                flush()
-        if batch:
-            flush()
-    if not report.errors:
-        errors_path.unlink(missing_ok=True)
-        report.errors_path = None
+        def classified() -> Iterator[dict[str, Any]]:
+            docs = _documents(in_path, refuse)
+            while batch := list(islice(docs, batch_size)):
+                classifier.classify(batch)
+                bar.update(len(batch))
+                yield from (doc.to_dict() for doc in batch)
+
+        report.written = write_jsonl(out_path, classified())
+    report.errors = len(errors)
+    report.read = report.written + report.errors
+    if errors:
+        write_jsonl(errors_path, errors)
+        report.errors_path = errors_path
+    else:
+        errors_path.unlink(missing_ok=True)  # a stale one from an earlier run
     return report
+
+
+def _documents(path: Path, refuse: Callable[[int, str, str], None]) -> Iterator[Document]:
+    """The Documents of a JSON-lines file, each line parsed once; refuse(line number, raw, error) for the rest."""
+    for lineno, row in read_jsonl_numbered(path, lambda bad: refuse(bad.lineno, bad.line, bad.reason)):
+        try:
+            yield Document.from_dict(row)
+        except (ValueError, TypeError) as exc:
+            refuse(lineno, json_line(row).rstrip("\n"), str(exc))

@@ -2,7 +2,8 @@
 
 `STEPS` is their one order (crawl → classify → index → measure), and `Run` one run's folder and
 parameters: the zwgk_pipeline DAG makes one task per step, `zwgk run` and the pipeline benchmark go
-through `iter_steps`. A run works in settings.home()/runs/<run_id>/:
+through `iter_steps` (whose index step takes the classify step's Documents from memory, a `Handoff`, the
+files being written all the same). A run works in settings.home()/runs/<run_id>/:
 
     crawl/documents.jsonl, crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
     classified.jsonl                               ← classify_step (nlp fields filled)
@@ -19,17 +20,20 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zwgk import settings
 from zwgk.document import Document
 from zwgk.jsonable import jsonable
-from zwgk.jsonl import json_line, read_jsonl, write_jsonl
+from zwgk.jsonl import count_rows, read_jsonl, write_jsonl
 from zwgk.weeks import today
+
+if TYPE_CHECKING:
+    from index.store import DeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +127,8 @@ def crawl_step(
     summary = {
         "documents": str(result.documents_path),
         "snapshots": str(result.snapshots_path),
-        "document_count": _count_lines(Path(result.documents_path)),
-        "snapshot_count": _count_lines(Path(result.snapshots_path)),
+        "document_count": count_rows(Path(result.documents_path)),
+        "snapshot_count": count_rows(Path(result.snapshots_path)),
         "requests": result.requests,
         "not_modified": result.not_modified,
         "errors": result.errors,
@@ -161,8 +165,16 @@ def classify_cache_path(version: str) -> Path:
     return path
 
 
-def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]:
-    """Classify the crawled documents into out_path, reusing earlier results of the same model+plan version."""
+# A file a step wrote → its records as they stand in memory (a row that is no Document stays a dict). Only
+# iter_steps passes one along: there the index step takes the classify step's Documents instead of reading
+# classified.jsonl back and parsing it again. The file is written all the same (an Airflow task, a retry or a
+# later `zwgk run --run-id` reads it).
+Handoff = dict[Path, list[Document | dict[str, Any]]]
+
+
+def classify_step(docs_path: str | Path, out_path: str | Path, handoff: Handoff | None = None) -> dict[str, Any]:
+    """Classify the crawled documents into out_path, reusing earlier results of the same model+plan version;
+    with a handoff, also leave them there for the index step of this process."""
     docs_path, out_path = Path(docs_path), Path(out_path)
     version = classifier_version()
     if _is_done(out_path, version):
@@ -170,38 +182,46 @@ def classify_step(docs_path: str | Path, out_path: str | Path) -> dict[str, Any]
 
     cache_path = classify_cache_path(version)
     cache = {row["key"]: row["nlp"] for row in read_jsonl(cache_path) if "key" in row}
-    rows: list[dict[str, Any] | Document] = []  # a record that does not parse passes through: index dead-letters it
-    for row in read_jsonl(docs_path):
+    rows = _read_documents(docs_path)
+    docs = [d for d in rows if isinstance(d, Document)]
+    todo: list[Document] = []
+    for doc in docs:
+        key = _content_key(doc)
+        if key in cache:
+            doc.merge_nlp(cache[key])  # the only merge: a fresh result is already in its Document
+        else:
+            todo.append(doc)
+    if todo:
+        _classify_and_cache(todo, cache_path)
+        log.info("classify: %d documents classified, %d reused", len(todo), len(docs) - len(todo))
+
+    n = write_jsonl(out_path, (d.to_dict() if isinstance(d, Document) else d for d in rows))
+    _mark_done(out_path, version)
+    if handoff is not None:
+        handoff[out_path] = rows
+    return {"documents": str(out_path), "classified": len(todo), "reused": n - len(todo), "version": version}
+
+
+def _read_documents(path: Path) -> list[Document | dict[str, Any]]:
+    """The crawled records, each made a Document once; a record that does not parse passes through as it is
+    (the index step dead-letters it)."""
+    rows: list[Document | dict[str, Any]] = []
+    for row in read_jsonl(path):
         try:
             rows.append(Document.from_dict(row))
         except (TypeError, ValueError) as exc:
-            log.warning("%s: a document that does not parse goes on unclassified (%s)", docs_path, exc)
+            log.warning("%s: a document that does not parse goes on unclassified (%s)", path, exc)
             rows.append(row)
-    docs = [d for d in rows if isinstance(d, Document)]
-    todo = [d for d in docs if _content_key(d) not in cache]
-    if todo:
-        from nlp.classify import load_classifier
+    return rows
 
-        classifier = load_classifier()
-        # one call: the classifier links interpretations to policies across the whole batch
-        classified = classifier.classify(todo)
-        with cache_path.open("a", encoding="utf-8") as cache_fh:
-            for doc in classified:
-                nlp = doc.nlp_fields()
-                cache[_content_key(doc)] = nlp
-                cache_fh.write(json_line({"key": _content_key(doc), "nlp": nlp}))
-        log.info("classify: %d documents classified, %d reused", len(todo), len(docs) - len(todo))
 
-    def merged() -> Iterator[dict[str, Any]]:
-        for doc in rows:
-            if not isinstance(doc, Document):
-                yield doc
-                continue
-            yield doc.merge_nlp(cache.get(_content_key(doc), {})).to_dict()
+def _classify_and_cache(todo: list[Document], cache_path: Path) -> None:
+    """Fill the NLP fields of todo in place and append them to the classify cache for later runs."""
+    from nlp.classify import load_classifier
 
-    n = write_jsonl(out_path, merged())
-    _mark_done(out_path, version)
-    return {"documents": str(out_path), "classified": len(todo), "reused": n - len(todo), "version": version}
+    # one call: the classifier links interpretations to policies across the whole batch
+    load_classifier().classify(todo)
+    write_jsonl(cache_path, ({"key": _content_key(doc), "nlp": doc.nlp_fields()} for doc in todo), append=True)
 
 
 # --- index ----------------------------------------------------------------------------------------
@@ -213,25 +233,21 @@ def _client():
     return get_client()
 
 
-def _count_lines(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        return sum(1 for line in fh if line.strip())
-
-
-def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -> dict[str, Any]:
+def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None,
+               handoff: Handoff | None = None) -> dict[str, Any]:
     """Upsert documents and column snapshots; raise IndexingIncomplete (after dead-lettering) if any failed.
 
     Upserts by id make a retry safe: Airflow re-runs the whole step and nothing is duplicated. ES going
     down mid-step raises index.store.StoreUnavailable (records in the dead letters), so the task retries.
+    A file's records found in the handoff (classify_step of this process) are indexed as they stand in
+    memory instead of being read back from the file.
     """
     docs_path, snapshots_path = Path(docs_path), Path(snapshots_path)
     report_path = docs_path.parent / "index.json"
     if _is_done(report_path):
         return json.loads(report_path.read_text())
     from index.schema import ensure_indices
-    from index.store import DeadLetters, index_documents, index_snapshots, load_jsonl
+    from index.store import DeadLetters, index_documents, index_snapshots
 
     client = client or _client()
     ensure_indices(client)
@@ -239,8 +255,7 @@ def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -
     for kind, path, index_fn in (("documents", docs_path, index_documents), ("snapshots", snapshots_path, index_snapshots)):
         letters = DeadLetters(kind)  # raises DeadLetterError up front when the directory is not writable
         try:
-            records = load_jsonl(path, letters) if path.exists() else iter(())
-            reports[kind] = index_fn(client, records, dead_letters=letters, refresh=True, total=_count_lines(path))
+            reports[kind] = index_fn(client, _records(path, letters, handoff), dead_letters=letters, refresh=True)
         finally:
             letters.close()
     report = {kind: jsonable(rep) for kind, rep in reports.items()}
@@ -258,6 +273,16 @@ def index_step(docs_path: str | Path, snapshots_path: str | Path, client=None) -
     _mark_done(report_path)
     log.info("index: %d documents, %d snapshots", reports["documents"].indexed, reports["snapshots"].indexed)
     return report
+
+
+def _records(path: Path, letters: DeadLetters, handoff: Handoff | None) -> Iterable[Document | dict[str, Any]]:
+    """What index_step indexes from path: the records a step of this process left in the handoff, else the
+    file's lines (a bad line goes to the dead letters; no file, no records)."""
+    from index.store import load_jsonl
+
+    if handoff is not None and path in handoff:
+        return handoff.pop(path)
+    return load_jsonl(path, letters) if path.exists() else iter(())
 
 
 # --- measures and alerts --------------------------------------------------------------------------
@@ -348,32 +373,37 @@ class Run:
 @dataclass(frozen=True)
 class Step:
     """One step of the pipeline: its name (the DAG's task id), the earlier steps whose results it reads,
-    and what it does with the run and those results."""
+    and what it does with the run, those results and the handoff (None unless the steps share a process)."""
 
     name: str
     needs: tuple[str, ...]
-    run: Callable[[Run, dict[str, dict[str, Any]]], dict[str, Any]]
+    run: Callable[[Run, dict[str, dict[str, Any]], Handoff | None], dict[str, Any]]
 
 
 STEPS = (
-    Step("crawl", (), lambda run, done: crawl_step(run.dir, run.sites_path, run.site_ids, run.base_url,
-                                                   scrapy_settings=run.scrapy_settings)),
-    Step("classify", ("crawl",), lambda run, done: classify_step(done["crawl"]["documents"], run.classified_path)),
+    Step("crawl", (), lambda run, done, handoff: crawl_step(run.dir, run.sites_path, run.site_ids, run.base_url,
+                                                            scrapy_settings=run.scrapy_settings)),
+    Step("classify", ("crawl",),
+         lambda run, done, handoff: classify_step(done["crawl"]["documents"], run.classified_path, handoff)),
     Step("index", ("crawl", "classify"),
-         lambda run, done: index_step(done["classify"]["documents"], done["crawl"]["snapshots"])),
-    Step("measure", (), lambda run, done: measure_step(run.as_of)),
+         lambda run, done, handoff: index_step(done["classify"]["documents"], done["crawl"]["snapshots"],
+                                               handoff=handoff)),
+    Step("measure", (), lambda run, done, handoff: measure_step(run.as_of)),
 )  # in this order: each runs after the one before it (measure reads what index stored)
 
 
-def run_step(name: str, run: Run, done: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Run the step called name, given the results of the steps it needs (the DAG's task body)."""
+def run_step(name: str, run: Run, done: dict[str, dict[str, Any]], handoff: Handoff | None = None) -> dict[str, Any]:
+    """Run the step called name, given the results of the steps it needs (the DAG's task body: no handoff,
+    each task reads the files the earlier ones wrote)."""
     step = {s.name: s for s in STEPS}[name]
-    return step.run(run, {n: done[n] for n in step.needs})
+    return step.run(run, {n: done[n] for n in step.needs}, handoff)
 
 
 def iter_steps(run: Run) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every step once, in order, in this process: (name, result) as each finishes (`zwgk run`, the bench)."""
+    """Every step once, in order, in this process: (name, result) as each finishes (`zwgk run`, the bench).
+    One handoff for all of them, so the index step takes the classify step's Documents from memory."""
     done: dict[str, dict[str, Any]] = {}
+    handoff: Handoff = {}
     for step in STEPS:
-        done[step.name] = run_step(step.name, run, done)
+        done[step.name] = run_step(step.name, run, done, handoff)
         yield step.name, done[step.name]

@@ -52,3 +52,13 @@ def test_document_takes_over_the_nlp_fields_of_a_classified_record():
 
     partial = Document.from_dict(merged.to_dict()).merge_nlp({"kind": "policy", "title": "ignored"})
     assert (partial.kind, partial.topics, partial.title) == ("policy", merged.topics, merged.title)
+
+
+def test_read_jsonl_numbered_gives_each_object_its_line(tmp_path):
+    from zwgk.jsonl import count_rows, read_jsonl_numbered
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\nnot json\n{"b": 2}\n', encoding="utf-8")
+    bad = []
+    assert list(read_jsonl_numbered(path, bad.append)) == [(1, {"a": 1}), (4, {"b": 2})]
+    assert [b.lineno for b in bad] == [3] and count_rows(path) == 3 and count_rows(tmp_path / "none") == 0

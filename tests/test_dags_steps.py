@@ -121,3 +121,70 @@ def test_a_retried_crawl_keeps_what_the_interrupted_attempt_wrote(es_prefix, dem
     urls = [d["url"] for d in steps.read_jsonl(crawled["documents"])]
     assert earlier.url in urls and len(urls) == len(set(urls)) == crawled["document_count"] > 1
     assert not list((out / ".crawl").glob("earlier-*"))
+
+
+def _count_conversions(monkeypatch) -> list[str]:
+    """Spy on Document: every from_dict, to_dict and merge_nlp call is appended by name (also from the
+    index step's prefetch thread: list.append is atomic)."""
+    calls: list[str] = []
+    from_dict, to_dict, merge_nlp = Document.from_dict.__func__, Document.to_dict, Document.merge_nlp
+
+    def counted(name, fn):
+        def spy(*args, **kwargs):
+            calls.append(name)
+            return fn(*args, **kwargs)
+
+        return spy
+
+    monkeypatch.setattr(Document, "from_dict", classmethod(counted("from_dict", from_dict)))
+    monkeypatch.setattr(Document, "to_dict", counted("to_dict", to_dict))
+    monkeypatch.setattr(Document, "merge_nlp", counted("merge_nlp", merge_nlp))
+    return calls
+
+
+def _tally(calls: list[str]) -> tuple[int, int, int]:
+    """(from_dict, to_dict, merge_nlp) calls since the last tally."""
+    counts = tuple(calls.count(name) for name in ("from_dict", "to_dict", "merge_nlp"))
+    calls.clear()
+    return counts
+
+
+def test_a_document_changes_shape_once_per_boundary(tmp_path, es, es_prefix, classifier, monkeypatch):
+    """classify: file → Document → file, a fresh result never round-tripped through the cache's dict (only a
+    reused one is merged); index: each line parsed once, made the ES source once; in one process (iter_steps'
+    handoff) the index step takes the classify step's Documents, so nothing is parsed back."""
+    from index.schema import alias
+
+    monkeypatch.setenv("ZWGK_DEAD_LETTER_DIR", str(tmp_path / "dead"))
+    docs = _docs(3)
+    unique = uuid.uuid4().hex
+    for d in docs:  # not in the shared classify cache yet
+        d.body += unique
+    src = tmp_path / "documents.jsonl"
+    _write(src, [d.to_dict() for d in docs])
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+    calls = _count_conversions(monkeypatch)
+
+    steps.classify_step(src, tmp_path / "a" / "classified.jsonl")
+    assert _tally(calls) == (3, 3, 0)  # read once, written once, no merge of what was just classified
+    steps.classify_step(src, tmp_path / "b" / "classified.jsonl")
+    assert _tally(calls) == (3, 3, 3)  # reused from the cache: merged
+    steps.index_step(tmp_path / "a" / "classified.jsonl", tmp_path / "none.jsonl", client=es)
+    assert _tally(calls) == (3, 3, 0)  # each line parsed once, one ES source each
+
+    # one process, as `zwgk run` and the bench: the crawl's lines are the only ones parsed
+    run = steps.Run(f"steps-handoff-{es_prefix}", SITES_DIR / "demo.yaml")
+    done = {"crawl": {"documents": str(src), "snapshots": str(tmp_path / "none.jsonl")}}
+    handoff: steps.Handoff = {}
+    done["classify"] = steps.run_step("classify", run, done, handoff)
+    assert steps.run_step("index", run, done, handoff)["documents"]["indexed"] == 3
+    assert _tally(calls) == (3, 6, 3)  # to_dict: once for classified.jsonl, once for Elasticsearch
+    assert handoff == {}
+
+    # what was indexed from memory is what the file says
+    written = {row["url"]: row for row in steps.read_jsonl(run.classified_path)}
+    es.indices.refresh(index=alias("documents"))
+    for doc in docs:
+        stored = es.get(index=alias("documents"), id=doc.id)["_source"]
+        assert Document.from_dict(stored) == Document.from_dict(written[doc.url])

@@ -229,3 +229,21 @@ def test_es_going_down_mid_run_loses_nothing(es, es_prefix, letters_dir):
     replayed = store.replay_dead_letters(es, report.dead_letter_path, refresh=True)
     assert replayed.failed == 0
     assert es.count(index=docs_alias)["count"] == len(docs)  # and nothing twice
+
+
+def test_a_document_given_is_made_a_dict_once(es, es_prefix, letters_dir, monkeypatch):
+    """The ES source is its one conversion; the copy kept for a dead letter is made only if it fails."""
+    docs = [_doc(n) for n in range(3)] + [_doc(9, published_at="not a date")]
+    calls = []
+    to_dict = Document.to_dict
+
+    def spy(self):
+        calls.append(self.url)
+        return to_dict(self)
+
+    monkeypatch.setattr(Document, "to_dict", spy)
+    report = store.index_documents(es, docs, refresh=True)
+    assert (report.indexed, report.failed) == (3, 1)
+    assert sorted(calls) == sorted([d.url for d in docs] + [docs[-1].url])  # + the failed one's dead letter
+    (entry,) = _dead(report.dead_letter_path)
+    assert entry["record"] == to_dict(docs[-1])

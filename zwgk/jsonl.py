@@ -38,6 +38,14 @@ def log_bad_line(bad: BadLine) -> None:
 
 def read_jsonl(path: str | Path, on_bad_line: Callable[[BadLine], None] = log_bad_line) -> Iterator[dict[str, Any]]:
     """The JSON objects of a JSON-lines file, in order (none if it does not exist); see the module for bad lines."""
+    for _, row in read_jsonl_numbered(path, on_bad_line):
+        yield row
+
+
+def read_jsonl_numbered(
+    path: str | Path, on_bad_line: Callable[[BadLine], None] = log_bad_line
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """read_jsonl with each object's line number, for a reader that reports a row it cannot use by its line."""
     path = Path(path)
     if not path.exists():
         return
@@ -53,7 +61,16 @@ def read_jsonl(path: str | Path, on_bad_line: Callable[[BadLine], None] = log_ba
             if not isinstance(row, dict):
                 on_bad_line(BadLine(path, lineno, line.rstrip("\n"), "not a JSON object"))
                 continue
-            yield row
+            yield lineno, row
+
+
+def count_rows(path: str | Path) -> int:
+    """Non-blank lines of a file, bad ones included (what a reader will have handled; 0 if it does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def json_line(row: Any, **options: Any) -> str:
