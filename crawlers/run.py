@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawlers.sites import Site, adhoc_site, load_sites, select_sites
-from zwgk.jsonl import json_line, read_jsonl
+from zwgk.jsonl import count_rows, json_line, read_jsonl
 
 
 @dataclass
@@ -162,7 +162,7 @@ def _wait(proc: subprocess.Popen, timeout: float | None, progress: tuple[Path, P
             proc.wait()
             raise subprocess.TimeoutExpired(proc.args, timeout)
         if progress:
-            docs, snaps = (_count_lines(p) for p in progress)
+            docs, snaps = (count_rows(p) for p in progress)
             sys.stderr.write(f"\rcrawling: {docs} documents, {snaps} column snapshots")
             sys.stderr.flush()
         time.sleep(0.5)
@@ -170,14 +170,6 @@ def _wait(proc: subprocess.Popen, timeout: float | None, progress: tuple[Path, P
         sys.stderr.write("\n")
     reader.join(timeout=5)
     return b"".join(chunks)
-
-
-def _count_lines(path: Path) -> int:
-    try:
-        with path.open("rb") as f:
-            return sum(1 for _ in f)
-    except OSError:
-        return 0
 
 
 def _parse_value(raw: str):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
 from zwgk.cliargs import input_file
+from zwgk.jsonl import count_rows
 
 
 def register(sub) -> None:
@@ -130,14 +130,6 @@ def _es_status(args) -> int:
 # --- index --------------------------------------------------------------------------------------
 
 
-def _count_lines(path: Path) -> int | None:
-    try:
-        with open(path, "rb") as fh:
-            return sum(1 for line in fh if line.strip())
-    except OSError:
-        return None
-
-
 def _index(args) -> int:
     from elastic_transport import TransportError
 
@@ -163,7 +155,7 @@ def _index(args) -> int:
             letters = store.DeadLetters(kind.name)
             records = store.load_jsonl(path, letters)
             report = store.index_records(
-                client, kind, records, dead_letters=letters, refresh=True, progress=True, total=_count_lines(path)
+                client, kind, records, dead_letters=letters, refresh=True, progress=True, total=count_rows(path)
             )
             letters.close()
             print(f"{kind.name}: {report.summary()}")
