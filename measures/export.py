@@ -8,8 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from measures.digest import NOT_JUDGED
 from measures.freshness import FreshnessReport
 from measures.timeliness import TimelinessReport
+from zwgk import labels
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -68,22 +70,45 @@ def write_excel(tables: dict[str, pd.DataFrame], path: str | Path) -> Path:
     return path
 
 
-def write_weekly(fresh: FreshnessReport, timely: TimelinessReport, out_dir: str | Path) -> dict[str, Path]:
-    """weekly-<week>.html and weekly-<week>.xlsx with both reports."""
+def digest_sheets(digest: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The 通报's tables as sheets, in the staff's words (the same columns and rows as the .docx)."""
+    from measures.circular import TABLES
+
+    return {title: pd.DataFrame([[str(n)] + [c.text(r) for c in cols] for n, r in enumerate(digest[key], 1)],
+                                columns=["序号", *(c.header for c in cols)])
+            for title, key, cols in TABLES}
+
+
+def _label_filters() -> dict[str, Any]:
+    """Jinja filters naming rules, statuses and notes as zwgk.labels does everywhere else."""
+    return {"rule_label": labels.rule_label, "status_label": labels.status_label, "note_label": labels.note_label,
+            "finding": lambda rule, value=None: labels.finding(rule, value), "agency_label": labels.agency_label}
+
+
+def write_weekly(fresh: FreshnessReport, timely: TimelinessReport, out_dir: str | Path,
+                 previous: tuple[Any, Any] | None = None, digest: dict[str, Any] | None = None) -> dict[str, Path]:
+    """weekly-<week>.html, .xlsx (the 通报's tables first, then the reports' own) and the 通报 .docx."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from measures.circular import write_circular
+    from measures.digest import weekly_digest
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    digest = digest or weekly_digest(fresh, timely, previous)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
+    env.filters.update(_label_filters())
     context: dict[str, Any] = {
-        "fresh": fresh.to_dict(), "week": fresh.week, "as_of": fresh.as_of,
+        "fresh": fresh.to_dict(), "week": fresh.week, "as_of": fresh.as_of, "digest": digest,
         "stale": _flat(fresh.stale_columns()).to_dict("records") if len(fresh.columns) else [],
         "newly": [{"site_id": s, "rule": r.rule} for s, r in fresh.newly_failing()],
-        "timely": _flat(timely.table).to_dict("records"), "overdue": timely.overdue(),
+        "timely": [t for t in _flat(timely.table).to_dict("records") if t["status"] not in NOT_JUDGED],
+        "overdue": timely.overdue(),
     }
     html_path = out / f"weekly-{fresh.week.label}.html"
     html_path.write_text(env.get_template("weekly.html").render(**context), encoding="utf-8")
-    xlsx_path = write_excel({**{f"freshness_{k}": v for k, v in sheets(fresh).items()},
+    xlsx_path = write_excel({**digest_sheets(digest), **{f"freshness_{k}": v for k, v in sheets(fresh).items()},
                              **{f"timeliness_{k}" if k != "timeliness" else k: v for k, v in sheets(timely).items()}},
                             out / f"weekly-{fresh.week.label}.xlsx")
-    return {"html": html_path, "xlsx": xlsx_path}
+    docx_path = write_circular(digest, out / f"tongbao-{fresh.week.label}.docx")
+    return {"html": html_path, "xlsx": xlsx_path, "docx": docx_path}
