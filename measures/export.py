@@ -26,11 +26,26 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# id column → (its Chinese column, how to label a value): spreadsheets carry both, ids for filters, words for people
+LABELLED = {"rule": ("规则名称", labels.rule_label), "status": ("结果", labels.status_label),
+            "note": ("说明", labels.note_label), "agency": ("单位", labels.agency_label),
+            "failing_rules": ("未达标指标", lambda v: "、".join(labels.rule_label(r) for r in str(v or "").split(", ") if r))}
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with a Chinese column after each id column (rule, status, note, agency, failing_rules)."""
+    out = frame.copy()
+    for column, (name, label) in LABELLED.items():
+        if column in out.columns and name not in out.columns:
+            out.insert(out.columns.get_loc(column) + 1, name, [label(v) if isinstance(v, str) else v for v in out[column]])
+    return out
+
+
 def sheets(report: FreshnessReport | TimelinessReport) -> dict[str, pd.DataFrame]:
-    """The report's tables by sheet name."""
+    """The report's tables by sheet name, with the vocabulary's labels beside the ids."""
     if isinstance(report, FreshnessReport):
-        return {"sites": report.sites, "columns": report.columns, "weekly": report.weekly}
-    return {"timeliness": report.table, "evidence": report.items}
+        return {"sites": labelled(report.sites), "columns": report.columns, "weekly": report.weekly}
+    return {"timeliness": labelled(report.table), "evidence": labelled(report.items)}
 
 
 def render(report: FreshnessReport | TimelinessReport, fmt: str, out: str | Path | None = None) -> str | None:

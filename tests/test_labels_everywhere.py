@@ -1,5 +1,5 @@
-"""One vocabulary: the dashboard, the weekly HTML report and the 通报 (.docx) show the same Chinese label for
-each rule, the one zwgk.labels gives; plan rules are labelled from the plan, for any year's plan."""
+"""One vocabulary: the dashboard, the weekly HTML report, the Excel workbook and the 通报 (.docx) show the same
+Chinese label for each rule, the one zwgk.labels gives; plan rules are labelled from the plan, for any year's plan."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -72,7 +73,12 @@ def shown(es, week, tmp_path_factory):  # noqa: F811
             rules = [r for r in (s["failing_rules"] or "").split(", ") if r]
             for rule, label in zip(rules, (s["failing_rules_label"] or "").split("、") if rules else [], strict=True):
                 in_dashboard.setdefault(rule, set()).add(label)
-    return {"html": parser.found, "docx": in_docx, "dashboard": in_dashboard}
+    in_xlsx: dict[str, set[str]] = {}
+    sheet = openpyxl.load_workbook(files["xlsx"])["timeliness"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        in_xlsx.setdefault(row[header.index("rule")], set()).add(row[header.index("规则名称")])
+    return {"html": parser.found, "docx": in_docx, "dashboard": in_dashboard, "xlsx": in_xlsx}
 
 
 def test_one_label_per_rule_on_every_surface(shown):
