@@ -116,7 +116,8 @@ def build_weekly_alert(digest: dict[str, Any], attachments: Iterable[Attachment]
     data = {"week": week["label"], "summary": s,
             "failing_sites": sorted({r["site_id"] for r in digest["veto"] + digest["other_failures"]}),
             "stale_columns": s["stale_columns"], "overdue": s["overdue_items"],
-            "newly_failing": [{"who": r["who"], "label": r["label"]} for r in digest["newly_failing"]],
+            "newly_failing": [{"site_id": r["site_id"], "rule": r["rule"], "who": r["who"], "label": r["label"]}
+                              for r in digest["newly_failing"]],  # site_id: the dashboard's alert history
             "report_url": digest.get("report_url", ""), "attachments": [a.filename for a in files]}
     return AlertMessage(subject=subject, text=_text(subject, head, sections, digest),
                         markdown=_markdown(subject, head, sections, digest), data=data,

@@ -129,11 +129,13 @@ def _in_week(day: str, fresh: FreshnessReport) -> bool:
 def _newly(fresh: FreshnessReport, veto: list[dict[str, Any]], other: list[dict[str, Any]],
            overdue: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items failing this week that did not last week: site rules newly failing, duties that fell due in the week."""
-    rows = [{"who": r["site_id"] + (f"（{r['agency']}）" if r["agency"] else ""), "label": r["label"],
-             "finding": r["finding"], "url": next((e["url"] for e in r["evidence"]), "")}
+    rows = [{"who": r["site_id"] + (f"（{r['agency']}）" if r["agency"] else ""), "site_id": r["site_id"],
+             "rule": r["rule"], "label": r["label"], "finding": r["finding"],
+             "url": next((e["url"] for e in r["evidence"]), "")}
             for r in veto + other if r["newly_failing"]]
-    rows += [{"who": r["agency"], "label": r["label"], "finding": f"{r['item']}（时限{r['deadline']}）",
-              "url": r["url"]} for r in overdue if _in_week(r["deadline"], fresh)]
+    rows += [{"who": r["agency"], "site_id": "", "rule": r["rule"], "label": r["label"],
+              "finding": f"{r['item']}（时限{r['deadline']}）", "url": r["url"]}
+             for r in overdue if _in_week(r["deadline"], fresh)]
     return rows
 
 
