@@ -30,21 +30,43 @@ class DeliveryError(RuntimeError):
 
 
 @dataclass
+class Attachment:
+    """A file sent with the e-mail (the 通报 .docx, the .xlsx); kept base64 in the alert record for retries."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"filename": self.filename, "content_type": self.content_type,
+                "data": base64.b64encode(self.data).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Attachment:
+        return cls(d["filename"], d["content_type"], base64.b64decode(d["data"]))
+
+
+@dataclass
 class AlertMessage:
-    """One alert in the forms channels need: a subject, plain text, markdown and structured data."""
+    """One alert in the forms channels need: a subject, plain text, markdown (robots, within their size limits),
+    HTML (e-mail), structured data and attachments (e-mail)."""
 
     subject: str
     text: str
     markdown: str
     data: dict[str, Any] = field(default_factory=dict)
+    html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject": self.subject, "text": self.text, "markdown": self.markdown, "data": self.data}
+        return {"subject": self.subject, "text": self.text, "markdown": self.markdown, "data": self.data,
+                "html": self.html, "attachments": [a.to_dict() for a in self.attachments]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AlertMessage:
         return cls(subject=d.get("subject", ""), text=d.get("text", ""), markdown=d.get("markdown", ""),
-                   data=dict(d.get("data") or {}))
+                   data=dict(d.get("data") or {}), html=d.get("html", ""),
+                   attachments=[Attachment.from_dict(a) for a in d.get("attachments") or []])
 
 
 class Channel(Protocol):
@@ -77,6 +99,11 @@ class EmailChannel:
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = make_msgid(domain="zwgk-monitor")
         mail.set_content(message.text, charset="utf-8")
+        if message.html:
+            mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        for att in message.attachments:
+            maintype, _, subtype = att.content_type.partition("/")
+            mail.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=att.filename)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -124,7 +151,9 @@ class WebhookChannel:
         self.name = self.name or f"webhook:{_short_hash(self.url)}"
 
     def send(self, message: AlertMessage) -> None:
-        _post_json(self.url, {"type": "zwgk.alert", **message.to_dict()}, self.timeout, check_errcode=False)
+        payload = {"type": "zwgk.alert", "subject": message.subject, "text": message.text, "markdown": message.markdown,
+                   "data": message.data}  # files stay in the e-mail: a webhook gets their names in data
+        _post_json(self.url, payload, self.timeout, check_errcode=False)
 
 
 def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int | None = None) -> str:
@@ -144,7 +173,8 @@ class DingTalkChannel:
 
     def send(self, message: AlertMessage) -> None:
         url = dingtalk_signed_url(self.url, self.secret) if self.secret else self.url
-        payload = {"msgtype": "markdown", "markdown": {"title": message.subject, "text": _clip(message.markdown, 18000)}}
+        payload = {"msgtype": "markdown", "markdown": {"title": message.subject,
+                                                      "text": _clip(message.markdown, DINGTALK_MAX_BYTES)}}
         _post_json(url, payload, self.timeout, check_errcode=True)
 
 
@@ -155,16 +185,22 @@ class WeComChannel:
     name: str = "wecom"
 
     def send(self, message: AlertMessage) -> None:
-        # WeCom robot markdown content is limited to 4096 bytes
-        payload = {"msgtype": "markdown", "markdown": {"content": _clip(f"**{message.subject}**\n{message.markdown}", 4000)}}
+        content = f"**{message.subject}**\n{message.markdown}"
+        payload = {"msgtype": "markdown", "markdown": {"content": _clip(content, WECOM_MAX_BYTES)}}
         _post_json(self.url, payload, self.timeout, check_errcode=True)
+
+
+# robot markdown limits: WeCom content 4096 bytes; DingTalk's message 20000 bytes (kept below for the JSON around it).
+# The weekly alert's markdown is built to fit ROBOT_BUDGET with its link to the full report; _clip is the safety net.
+WECOM_MAX_BYTES, DINGTALK_MAX_BYTES = 4096, 18000
+ROBOT_BUDGET = 3800  # markdown body, so "**subject**\n" + body stays within WeCom's 4096
 
 
 def _clip(text: str, max_bytes: int) -> str:
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
         return text
-    return data[: max_bytes - 20].decode("utf-8", errors="ignore") + "\n…(truncated)"
+    return data[: max_bytes - 20].decode("utf-8", errors="ignore") + "\n…（已截断）"
 
 
 def channels_from_env(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> list[Channel]:

@@ -21,8 +21,9 @@ def register(sub) -> None:
                        help="table (default), json (every site/agency with rule status and evidence URLs), csv, xlsx")
         p.add_argument("--out", help="write to this file instead of stdout (required for xlsx)")
         p.set_defaults(func=_run_one, kind=name)
-    weekly = rsub.add_parser("weekly", help="the weekly report: HTML and Excel with both reports",
-                             description="Write weekly-<week>.html and weekly-<week>.xlsx with both reports into --out.")
+    weekly = rsub.add_parser("weekly", help="the weekly report: HTML, Excel and the 通报 (.docx)",
+                             description="Write weekly-<week>.html, weekly-<week>.xlsx and tongbao-<week>.docx "
+                                         "into --out.")
     weekly.add_argument("--as-of", type=day, default=None, help="report date YYYY-MM-DD (default: today)")
     weekly.add_argument("--out", required=True, help="output directory")
     weekly.set_defaults(func=_run_weekly)
@@ -68,7 +69,9 @@ def _run_one(args) -> int:
 def _run_weekly(args) -> int:
     from elastic_transport import TransportError
 
+    from measures.digest import previous_week
     from measures.export import write_weekly
+    from zwgk.weeks import today
 
     out = output_dir(args.out)
     try:
@@ -77,9 +80,12 @@ def _run_weekly(args) -> int:
         fresh = _build("freshness", client, args.as_of)
         print("timeliness …", file=sys.stderr)
         timely = _build("timeliness", client, args.as_of)
+        print("last week …", file=sys.stderr)  # for the agencies that improved
+        as_of = args.as_of or today()
+        previous = (_build("freshness", client, previous_week(as_of)), _build("timeliness", client, previous_week(as_of)))
     except TransportError as exc:
         print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
         return 1
-    for kind, path in write_weekly(fresh, timely, out).items():
+    for kind, path in write_weekly(fresh, timely, out, previous).items():
         print(f"{kind}: {path}")
     return 0

@@ -24,6 +24,7 @@ from measures.source import scan_sources
 from zwgk import rules as rules_config
 from zwgk.document import canonical_url
 from zwgk.es import alias
+from zwgk.labels import base_rule_id
 from zwgk.settings import TIMEZONE
 from zwgk.text import normalize
 from zwgk.weeks import (
@@ -263,8 +264,7 @@ def _in_scope(doc: dict[str, Any], scope: list[str]) -> bool:
 
 
 def _rule_id(ob: Any) -> str:
-    kind = ob.trigger or ob.period or getattr(ob, "kind", None) or "unspecified"
-    return getattr(ob, "rule_id", None) or f"{ob.duty}:{kind}@{ob.topic_id}"
+    return getattr(ob, "rule_id", None) or base_rule_id(ob)
 
 
 class _Renamed:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from elasticsearch import Elasticsearch
 
-from alerts.channels import Channel
+from alerts.channels import Attachment, Channel
 from alerts.weekly import AlertOutcome, send_weekly_alert
 from measures import stored
+from measures.digest import previous_week, weekly_digest
 from zwgk.weeks import today
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,30 @@ def weekly_reports(client: Elasticsearch, as_of: date):
     return fresh, timely
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def weekly_contents(client: Elasticsearch, as_of: date) -> tuple[dict, list[Attachment]]:
+    """The week's digest and the files the e-mail carries: the 通报 (.docx) and the Excel workbook."""
+    from measures.export import write_weekly
+
+    fresh, timely = weekly_reports(client, as_of)
+    previous = weekly_reports(client, previous_week(as_of))
+    if timely is None:  # the alert goes out without duties; the files need both reports
+        return weekly_digest(fresh, None, previous), []
+    digest = weekly_digest(fresh, timely, previous)
+    with tempfile.TemporaryDirectory(prefix="zwgk-weekly-") as tmp:
+        files = write_weekly(fresh, timely, tmp, digest=digest)
+        attachments = [Attachment(files[k].name, kind, files[k].read_bytes()) for k, kind in (("docx", DOCX),
+                                                                                             ("xlsx", XLSX))]
+    return digest, attachments
+
+
 def run_weekly_alert(client: Elasticsearch, as_of: date | None = None, channels: Iterable[Channel] | None = None,
                      dry_run: bool = False, attempts: int | None = None, backoff: float | None = None,
                      sleep: Callable[[float], None] = time.sleep) -> AlertOutcome:
     """The weekly alert for the last complete week before as_of (default: today in Asia/Shanghai)."""
     as_of = as_of or today()
-    return send_weekly_alert(client, as_of, lambda: weekly_reports(client, as_of), channels, dry_run=dry_run,
+    return send_weekly_alert(client, as_of, lambda: weekly_contents(client, as_of), channels, dry_run=dry_run,
                              attempts=attempts, backoff=backoff, sleep=sleep)

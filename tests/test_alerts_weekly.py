@@ -57,7 +57,7 @@ def test_email_and_webhooks_arrive_once(es, stale_data, smtp_sink, webhook_sink,
     assert len(smtp_sink.messages) == 1
     mail = smtp_sink.messages[0]
     assert "2026-W47" in mail["Subject"] and mail["To"] == "ops@example.org"
-    body = mail.get_content()
+    body = mail.get_body(("plain",)).get_content()  # the text part (the mail is HTML + text + files)
     assert "stalesite" in body and "http://stalesite.example/a.html" in body and "freshsite" not in body.split("超期未更新栏目")[0]
     generic = webhook_sink.bodies("/hook")
     assert len(generic) == 1 and generic[0]["type"] == "zwgk.alert" and "stalesite" in generic[0]["data"]["failing_sites"]

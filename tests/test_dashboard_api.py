@@ -175,7 +175,7 @@ def test_timeliness(api):
     d = api.get("/api/timeliness", params={"as_of": AS_OF.isoformat()}).json()
     interp = [x for x in d["duties"] if x["family"] == "interpretation:policy_published"]
     assert interp and interp[0]["lags"] == [1.0] and interp[0]["histogram"] == [{"bucket": "1天", "count": 1}]
-    assert interp[0]["limit_label"] == "政策发布后 3 个工作日内"
+    assert interp[0]["limit_label"] == "政策文件公开后 3 个工作日内"  # the trigger as zwgk/data/labels.yaml words it
     assert d["overdue"][0]["url"] == "http://sthjj.example/zcwj/3.html"  # deadlines before missed periods
     assert d["overdue"][0]["status"] == "overdue" and d["overdue"][0]["evidence"]
 

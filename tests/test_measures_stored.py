@@ -10,6 +10,7 @@ import pytest
 
 from alerts.weekly import build_weekly_alert
 from measures import stored
+from measures.digest import weekly_digest
 from tests.fixtures.measures import index_records
 from tests.test_measures_freshness import AS_OF, _blank_site, _fresh_site, _stale_site
 from tests.test_measures_timeliness import _docs as timeliness_docs
@@ -57,7 +58,7 @@ def test_a_stored_report_reads_back_whole(es, measured):
     assert back_t.to_dict() == timely.to_dict() and back_t.overdue() == timely.overdue() and back_t.overdue()
     pd.testing.assert_frame_equal(back_t.table, timely.table)
     # the alert built from the stored reports says exactly what the one built from computed reports says
-    assert build_weekly_alert(back, back_t).to_dict() == build_weekly_alert(fresh, timely).to_dict()
+    assert build_weekly_alert(weekly_digest(back, back_t)).to_dict() == build_weekly_alert(weekly_digest(fresh, timely)).to_dict()
 
 
 def test_readers_take_the_stored_report_not_a_recomputed_one(es, measured):

@@ -12,6 +12,7 @@ from elasticsearch import Elasticsearch
 from dashboards import reports
 from dashboards.queries import SEARCH_OPTS, alias
 from zwgk.jsonable import jsonable
+from zwgk.labels import rule_label
 from zwgk.weeks import parse_label
 
 SITE_FIELDS = ["site_id", "agency", "columns", "updates_in_week", "last_update", "last_update_url",
@@ -35,6 +36,7 @@ def summary(client: Elasticsearch, as_of: date) -> dict[str, Any]:
     sites = _records(report.sites, SITE_FIELDS)
     for s in sites:  # the report names the counts n_*; the page shows them under the column names
         s["stale_columns"], s["blank_columns"] = s.pop("n_stale_columns"), s.pop("n_blank_columns")
+        s["failing_rules_label"] = "、".join(rule_label(r) for r in (s["failing_rules"] or "").split(", ") if r)
     stale_sites = [s for s in sites if s["weekly_update"] != "pass"]
     stale_columns = _records(report.stale_columns(), COLUMN_FIELDS)
     stale_columns.sort(key=lambda r: -(r["age_days"] if r["age_days"] is not None else 10**6))

@@ -12,16 +12,14 @@ from elasticsearch import Elasticsearch
 
 from dashboards import reports
 from dashboards.queries import plan
+from zwgk.labels import rule_label, status_label, vocabulary
 
-DUTY_LABELS = {
-    "interpretation": "政策解读", "press_conference": "新闻发布", "penalty_disclosure": "处罚信息公开",
-    "website_update": "网站更新", "publish": "信息公开", "response": "回应关切",
-}  # fmt: skip
-UNIT_LABELS = {"working_days": "个工作日", "hours": "小时", "days": "天", "weeks": "周", "months": "个月"}
-TRIGGER_LABELS = {"policy_published": "政策发布后", "meeting_decision": "会议决定后", "major_emergency": "重大突发事件后",
-                  "penalty_decision": "处罚决定后"}
-PERIOD_LABELS = {"week": "每周", "month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
-DUE_LABEL = "完成时限"  # items the plan gives a completion time (obligations of kind "due")
+_PLAN_WORDS = vocabulary()["plan"]  # one vocabulary with the reports, the 通报 and the alert (zwgk/data/labels.yaml)
+DUTY_LABELS: dict[str, str] = _PLAN_WORDS["duty_names"]
+UNIT_LABELS: dict[str, str] = _PLAN_WORDS["units"]
+TRIGGER_LABELS: dict[str, str] = _PLAN_WORDS["triggers"]
+PERIOD_LABELS: dict[str, str] = _PLAN_WORDS["periods"]
+DUE_LABEL: str = _PLAN_WORDS["due_family"]  # items the plan gives a completion time (obligations of kind "due")
 CONCLUDED = ("on_time", "late", "overdue", "met", "missed", "done")
 GOOD = ("on_time", "met", "done")
 OVERDUE = ("overdue", "missed")
@@ -45,6 +43,7 @@ def _evidence_row(outcome, item: dict[str, Any]) -> dict[str, Any]:
         start, due = item.get("trigger_at"), item.get("deadline")
     return {
         "duty": duty, "duty_label": DUTY_LABELS.get(duty, duty), "rule": outcome.rule,
+        "rule_label": rule_label(outcome.rule), "status_label": status_label(item.get("status")),
         "family": outcome.rule.split("@", 1)[0], "agency": outcome.agency,
         "topic_id": outcome.topic_id, "title": title, "url": item.get("trigger_url") or next(iter(evidence), None),
         "start": start, "due": due, "done_at": done_at, "lag": item.get("elapsed"), "unit": unit,

@@ -24,10 +24,10 @@
       { as_of: document.getElementById("as_of").value }, render);
   }
 
-  function statusBadge(s) {
+  function statusBadge(s, label) {
     const labels = { pass: "达标", fail: "未达标", no_data: "无数据", on_time: "按时", late: "逾期完成", overdue: "逾期未办", pending: "期限内待办", met: "达标", missed: "未达标", in_progress: "进行中", unknown: "日期不详", done: "已完成", due_soon: "临近时限" };
     const tone = { pass: "ok", on_time: "ok", met: "ok", done: "ok", due_soon: "warn", fail: "bad", overdue: "bad", missed: "bad", late: "warn", pending: "warn" }[s];
-    return badge(labels[s] || s || "", tone);
+    return badge(label || labels[s] || s || "", tone);  // the API's label (zwgk/data/labels.yaml) first
   }
 
   function render(d) {
@@ -55,13 +55,13 @@
       { label: "文件", key: "documents", num: true },
     ], d.topics, "规划中未列出该机构"));
     replace("agency-timeliness", table([
-      { label: "职责", key: "duty_label" },
+      { label: "职责", render: (r) => h("span", { class: "rule-label", title: r.rule }, r.rule_label || r.duty_label) },
       { label: "事项", render: (r) => r.url ? link(r.title || r.url, r.url) : (r.title || "") },
       { label: "起算", render: (r) => Z.day(r.start) },
       { label: "期限", render: (r) => Z.day(r.due) },
       { label: "完成", render: (r) => Z.day(r.done_at) },
       { label: "时滞", render: (r) => r.lag === null || r.lag === undefined ? "" : r.lag + " " + (r.unit_label || ""), num: true },
-      { label: "状态", render: (r) => statusBadge(r.status) },
+      { label: "状态", render: (r) => statusBadge(r.status, r.status_label) },
       { label: "证据", render: (r) => h("span", {}, (r.evidence || []).map((u, i) => [i ? " " : "", link("[" + (i + 1) + "]", u)])) },
     ], t.items, "没有时效记录"));
     replace("agency-alerts", table([

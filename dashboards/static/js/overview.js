@@ -26,7 +26,7 @@
       { label: "机构", render: (r) => r.agency ? h("a", { href: "/agencies?agency=" + encodeURIComponent(r.agency) }, r.agency) : "" },
       { label: "本周更新", key: "updates_in_week", num: true },
       { label: "最近更新", render: (r) => r.last_update_url ? link(r.last_update || "链接", r.last_update_url) : (r.last_update || "无") },
-      { label: "未达标规则", key: "failing_rules" },
+      { label: "未达标规则", render: (r) => h("span", { class: "rule-label", title: r.failing_rules || "" }, r.failing_rules_label || "") },
     ], f.stale_sites, "所有网站本周均有更新"));
     replace("stale-columns", table([
       { label: "网站", key: "site_id" },

@@ -42,13 +42,13 @@
       { label: "达标率", render: (r) => pct(r.compliance), num: true },
     ], d.duties, "没有时效事项"));
     replace("overdue", table([
-      { label: "职责", key: "duty_label" },
+      { label: "职责", render: (r) => h("span", { class: "rule-label", title: r.rule }, r.rule_label || r.duty_label) },
       { label: "机构", render: (r) => r.agency ? h("a", { href: "/agencies?agency=" + encodeURIComponent(r.agency) }, r.agency) : "" },
       { label: "事项", render: (r) => r.url ? link(r.title || r.url, r.url) : (r.title || "") },
       { label: "起算", render: (r) => Z.day(r.start) },
       { label: "期限", render: (r) => Z.day(r.due) },
       { label: "已过", render: (r) => r.lag === null || r.lag === undefined ? "" : r.lag + " " + (r.unit_label || ""), num: true },
-      { label: "状态", render: (r) => badge(r.status === "late" ? "逾期完成" : r.status === "missed" ? "未达频次" : "逾期未办", r.status === "late" ? "warn" : "bad") },
+      { label: "状态", render: (r) => badge(r.status_label || r.status, r.status === "late" ? "warn" : "bad") },
       { label: "证据", render: (r) => h("span", {}, (r.evidence || []).map((u, i) => [i ? " " : "", link("[" + (i + 1) + "]", u)])) },
     ], d.overdue.slice(0, SHOWN), "没有逾期事项"),
       d.overdue.length > SHOWN ? h("p", { class: "muted" }, `仅显示前 ${SHOWN} 项，共 ${d.overdue.length} 项`) : null);
