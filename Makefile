@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ZWGK := $(BIN)/zwgk
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup install browser assets model es-start es-stop lint bench clean
+.PHONY: demo test setup install browser tls-front assets model es-start es-stop lint bench clean
 
 demo: setup
 	$(ZWGK) es start
@@ -17,10 +17,10 @@ demo: setup
 
 test: setup
 	$(ZWGK) es start
-	set -o pipefail; ES_URL=$$($(ZWGK) es url) $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	set -o pipefail; ES_URL=$${ES_URL:-$$($(ZWGK) es url)} $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  [ -n "$$KEEP_ES" ] || $(ZWGK) es stop; exit $$rc
 
-setup: install browser assets model
+setup: install browser tls-front assets model
 
 install: $(STAMP)
 $(STAMP): pyproject.toml
@@ -33,6 +33,12 @@ $(STAMP): pyproject.toml
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
+
+# Debian's nginx as the TLS + auth front of the secure-cluster tests (they skip, saying so, without it)
+tls-front:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
+	  echo "nginx-light not installed: tests/test_index_secure.py will skip"
 
 # ECharts from npm, vendored into the dashboard's static files (no CDN at run time)
 assets:
@@ -52,7 +58,7 @@ lint: install
 
 bench: setup
 	$(ZWGK) es start
-	ES_URL=$$($(ZWGK) es url) $(BIN)/python -m bench
+	ES_URL=$${ES_URL:-$$($(ZWGK) es url)} $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -7,6 +7,7 @@ import re
 import sys
 
 from zwgk.cliargs import input_file
+from zwgk.es import display_url
 from zwgk.jsonl import count_rows
 
 
@@ -14,21 +15,23 @@ def register(sub) -> None:
     """Add this stage's subcommands to `zwgk`."""
     es = sub.add_parser(
         "es",
-        help="the Elasticsearch node: start, stop, status, url",
-        description="Run the project's own Elasticsearch node (fetched from Maven Central, data under "
-        "ZWGK_HOME/es), or, with ES_URL set, check that cluster instead.",
+        help="the Elasticsearch node(s): start, stop, status, url",
+        description="Run the project's own Elasticsearch node, or a cluster of several with --nodes "
+        "(fetched from Maven Central, data under ZWGK_HOME/es), or, with ES_URL set, check that cluster instead.",
     )
     es_sub = es.add_subparsers(dest="es_command", metavar="ACTION", required=True)
     start = es_sub.add_parser("start", help="start the node and wait until healthy (idempotent)")
     start.add_argument("--timeout", type=float, default=120, help="seconds to wait for health (default 120)")
+    start.add_argument("--nodes", type=_node_count, default=1,
+                       help="nodes of the local cluster (default 1): ports ZWGK_ES_PORT+0..N-1, transport +100")
     start.set_defaults(func=_es_start)
-    es_sub.add_parser("stop", help="stop the project's node (SIGTERM, wait)").set_defaults(func=_es_stop)
-    es_sub.add_parser("status", help="health, version and document counts per alias").set_defaults(
+    es_sub.add_parser("stop", help="stop the project's node(s) (SIGTERM, wait)").set_defaults(func=_es_stop)
+    es_sub.add_parser("status", help="health, version, nodes and document counts per alias").set_defaults(
         func=_es_status
     )
-    es_sub.add_parser("url", help="print the URL to use, e.g. ES_URL=$(zwgk es url)").set_defaults(
-        func=_es_url
-    )
+    es_sub.add_parser(
+        "url", help="print the URL(s) to use without credentials, e.g. ES_URL=$(zwgk es url)"
+    ).set_defaults(func=_es_url)
 
     idx = sub.add_parser(
         "index",
@@ -64,6 +67,14 @@ def register(sub) -> None:
     s.set_defaults(func=_search)
 
 
+def _node_count(value: str) -> int:
+    import argparse
+
+    if not value.isdigit() or not 1 <= int(value) <= 9:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a node count from 1 to 9")
+    return int(value)
+
+
 def _quiet_transport(args) -> None:
     """The client logs every request and a traceback per retry; keep that for -v."""
     from zwgk.es import quiet_transport
@@ -79,7 +90,7 @@ def _es_start(args) -> int:
 
     _quiet_transport(args)
     try:
-        print(node.start(timeout=args.timeout))
+        print(node.start(timeout=args.timeout, nodes=args.nodes))
     except node.NodeError as exc:
         print(f"zwgk es start: {exc}", file=sys.stderr)
         return 1
@@ -90,30 +101,52 @@ def _es_stop(args) -> int:
     from index import node
 
     _quiet_transport(args)
-    print(node.stop())
+    try:
+        print(node.stop())
+    except node.NodeError as exc:
+        print(f"zwgk es stop: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _es_url(args) -> int:
+    """ES_URL without its user:password (credentials stay in the environment), else the local node(s)."""
     from index import node
+    from zwgk import settings
+    from zwgk.es import display_url
 
-    print(node.url())
+    print(display_url(settings.es_url()) if settings.es_url() else node.local_urls())
     return 0
 
 
 def _es_status(args) -> int:
-    from index import node, schema
+    from index import node
 
     _quiet_transport(args)
     address = node.url()
-    h = node.health(address)
-    if not h:
-        print(f"Elasticsearch at {address}: not answering", file=sys.stderr)
+    try:
+        h = node.health(address)
+    except node.NodeError as exc:
+        print(f"zwgk es status: {exc}", file=sys.stderr)
         return 1
-    print(f"Elasticsearch {h.version} at {address}: {h.status} (cluster {h.cluster_name})")
+    if not h:
+        print(f"Elasticsearch at {display_url(address)}: not answering", file=sys.stderr)
+        return 1
+    print(f"Elasticsearch {h.version} at {display_url(address)}: {h.status} (cluster {h.cluster_name}, "
+          f"{h.nodes} node{'s' if h.nodes > 1 else ''})")
     warning = node.version_warning(h.version)
     if warning:
         print(f"WARNING: {warning}")
+    for row in node.nodes_table(address):
+        master = "master" if row.get("master") == "*" else ""
+        print(f"  node {row.get('name', '?'):<16} {row.get('http_address') or '-':<22} roles {row.get('node.role', '?'):<12}"
+              f" heap {row.get('heap.percent', '?'):>3}% {master}")
+    _print_aliases(address)
+    return 0
+
+
+def _print_aliases(address: str) -> None:
+    from index import schema
     from zwgk.es import get_client
 
     client = get_client(address)
@@ -124,7 +157,6 @@ def _es_status(args) -> int:
             print(f"  {name:<32} → {schema.current_index(client, kind):<36} {count:>10} docs")
         else:
             print(f"  {name:<32}   (not created yet)")
-    return 0
 
 
 # --- index --------------------------------------------------------------------------------------
@@ -132,6 +164,7 @@ def _es_status(args) -> int:
 
 def _index(args) -> int:
     from elastic_transport import TransportError
+    from elasticsearch import AuthenticationException, AuthorizationException
 
     from index import schema, store
     from zwgk.es import get_client
@@ -169,17 +202,21 @@ def _index(args) -> int:
     except (store.DeadLetterError, store.StoreUnavailable, FileNotFoundError) as exc:
         print(f"zwgk index: {exc}", file=sys.stderr)
         return 1
-    except TransportError as exc:  # connection refused before the first bulk, etc.
+    except (TransportError, AuthenticationException, AuthorizationException) as exc:  # refused before the first bulk
         print(f"zwgk index: {_unreachable(client, exc)}", file=sys.stderr)
         return 1
     return 1 if failed else 0
 
 
 def _unreachable(client, exc) -> str:
+    """One line: credentials or certificate refused (what to set), else not reachable."""
     from index import node
 
+    refused = node.refusal(node.url(), exc)
+    if refused:
+        return str(refused)
     return (
-        f"Elasticsearch at {node.url()} is not reachable ({exc.__class__.__name__}); "
+        f"Elasticsearch at {display_url(node.url())} is not reachable ({exc.__class__.__name__}); "
         "start it with `zwgk es start` or set ES_URL"
     )
 
@@ -217,6 +254,7 @@ def _search(args) -> int:
         size=args.size,
     )
     from elastic_transport import TransportError
+    from elasticsearch import AuthenticationException, AuthorizationException
 
     client = get_client()
     try:
@@ -224,7 +262,7 @@ def _search(args) -> int:
     except QueryError as exc:
         print(f"zwgk search: {exc}", file=sys.stderr)
         return 2
-    except TransportError as exc:
+    except (TransportError, AuthenticationException, AuthorizationException) as exc:
         print(f"zwgk search: {_unreachable(client, exc)}", file=sys.stderr)
         return 1
     if args.json:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
 VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1}
 TEMPLATE_PRIORITY = 200
+REPLICAS = "0-1"  # auto_expand_replicas: a copy on a second data node when there is one
 
 ANALYSIS = {
     "filter": {
@@ -184,7 +185,9 @@ def index_name(kind: str, version: int | None = None) -> str:
 
 
 def template_body(kind: str) -> dict[str, Any]:
-    settings_body: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
+    # one replica once a second data node joins, none on a single node (which then stays green); the
+    # cluster adjusts it as nodes come and go, so no step has to count nodes
+    settings_body: dict[str, Any] = {"number_of_shards": 1, "auto_expand_replicas": REPLICAS, "refresh_interval": "1s"}
     if kind == "documents":
         settings_body["analysis"] = ANALYSIS
     return {
@@ -198,11 +201,13 @@ def template_body(kind: str) -> dict[str, Any]:
 
 def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dict[str, str]:
     """Put the templates and create each versioned index with its alias when missing. Idempotent."""
-    result = {}
+    result, existing = {}, []
     for kind in kinds:
         client.indices.put_index_template(name=alias(kind), **template_body(kind))
         name = index_name(kind)
-        if not client.indices.exists_alias(name=alias(kind)):
+        if client.indices.exists_alias(name=alias(kind)):
+            existing.append(alias(kind))
+        else:
             try:
                 client.indices.create(index=name, aliases={alias(kind): {"is_write_index": True}})
             except ApiError as exc:
@@ -210,6 +215,8 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
                     raise
                 client.indices.put_alias(index=name, name=alias(kind), is_write_index=True)
         result[kind] = name
+    if existing:  # indices made before the template said so (or by an older version) get replicas too
+        client.indices.put_settings(index=",".join(existing), settings={"index.auto_expand_replicas": REPLICAS})
     return result
 
 

@@ -255,3 +255,151 @@ def test_hostile_sites_do_not_stop_the_crawl_and_are_recorded(es, es_prefix, dem
     steps.index_step(crawled["documents"], crawled["snapshots"], client=es)
     failed = es.count(index=alias("snapshots"), query={"term": {"site_id": "traps"}})["count"]
     assert failed >= 6
+
+
+# --- a two-node cluster loses a node mid-index and mid-search (issue 18 item 3) -----------------------
+
+
+def _port_block(first: int = 9250, last: int = 9258) -> int:
+    """A base port whose HTTP (base, base+1) and transport (base+100, base+101) ports are all free."""
+    for base in range(first, last + 1):
+        ports = (base, base + 1, base + 100, base + 101)
+        if all(_port_free(p) for p in ports):
+            return base
+    pytest.skip(f"no free port block in {first}..{last} (+100) for a two-node cluster")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture
+def two_node_cluster(tmp_path, monkeypatch):
+    """`zwgk es start --nodes 2` of our own: private ports, temporary ZWGK_HOME, 512 MB heaps."""
+    from index import node
+
+    monkeypatch.setenv("ZWGK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ZWGK_ES_PORT", str(_port_block()))
+    monkeypatch.setenv("ZWGK_ES_HEAP", "512m")
+    monkeypatch.setenv("ZWGK_INDEX_PREFIX", "cluster")
+    monkeypatch.setenv("ZWGK_DEAD_LETTER_DIR", str(tmp_path / "dead"))
+    for name in ("ES_URL", "ZWGK_ES_USER", "ZWGK_ES_PASSWORD", "ZWGK_ES_API_KEY", "ZWGK_ES_CA_CERTS"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        started = time.monotonic()
+        print(node.start(nodes=2, timeout=300), f"in {time.monotonic() - started:.0f}s")
+        yield node
+    except node.NodeError as exc:
+        pytest.fail(f"the two-node cluster did not start: {exc}")
+    finally:
+        node.stop(timeout=60)
+        node.remove()
+
+
+class _Searcher(threading.Thread):
+    """Searches the documents alias over and over through its own client until stopped."""
+
+    def __init__(self, addresses: str):
+        super().__init__(daemon=True)
+        self.addresses, self.done = addresses, threading.Event()
+        self.answered, self.errors = 0, []
+
+    def run(self) -> None:
+        from index.search import SearchRequest, search
+        from zwgk.es import get_client
+
+        client = get_client(self.addresses, max_retries=3, request_timeout=20)
+        while not self.done.is_set():
+            try:
+                search(client, SearchRequest(query="大气污染", size=5))
+                self.answered += 1
+            except Exception as exc:  # noqa: BLE001 - the drill counts what failed
+                self.errors.append(repr(exc)[:300])
+            time.sleep(0.05)
+
+
+def _kill_pid(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        if "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            return  # dead, not yet reaped
+        time.sleep(0.1)
+
+
+def test_two_node_cluster_loses_a_node_mid_index_and_search_exactly_once(two_node_cluster, tmp_path):
+    from index import schema, store
+    from zwgk import settings
+    from zwgk.es import get_client
+
+    node = two_node_cluster
+    addresses = ",".join(node.node_url(i) for i in range(2))  # the client fails over between them
+    client = get_client(addresses, max_retries=3, request_timeout=20)
+    schema.ensure_indices(client)
+    docs_index = schema.index_name("documents")
+    client.cluster.health(index=docs_index, wait_for_status="green", timeout="120s")
+    index_settings = client.indices.get_settings(index=docs_index)[docs_index]["settings"]["index"]
+    assert index_settings["number_of_replicas"] == "1", index_settings  # auto-expanded on two data nodes
+    docs_path = tmp_path / "docs.jsonl"
+    expected = _write_docs(docs_path, 4000, prefix="http://cluster.example/tzgg")
+
+    # a two-node cluster survives the loss of the node that is not the elected master
+    master = client.cat.master(format="json")[0]["node"]
+    victim = next(i for i in range(2) if node.node_name(i) != master)
+    searcher = _Searcher(addresses)
+    searcher.start()
+    letters = store.DeadLetters("documents")
+    outcome: dict = {}
+
+    def index():
+        try:
+            outcome["report"] = store.index_records(client, store.DOCUMENTS, store.load_jsonl(docs_path, letters),
+                                                    dead_letters=letters)
+        except store.StoreUnavailable as exc:  # every node gone for longer than the retries: all in dead letters
+            outcome["report"] = exc.report
+        except Exception as exc:  # noqa: BLE001 - the drill inspects what the step raised
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=index)
+    worker.start()
+    monitor = get_client(node.node_url(1 - victim), max_retries=0, request_timeout=10)
+    deadline, killed_at = time.monotonic() + 300, None
+    while worker.is_alive() and time.monotonic() < deadline:
+        try:
+            count = monitor.count(index=docs_index)["count"]
+        except Exception:  # noqa: BLE001 - not refreshed yet
+            count = 0
+        if count >= 800:
+            killed_at = count
+            _kill_pid(int(node.pid_file(victim).read_text().strip()))
+            break
+        time.sleep(0.05)
+    answered_at_kill = searcher.answered
+    worker.join(timeout=600)
+    letters.close()
+    assert killed_at is not None and killed_at < len(expected), f"indexing finished before the kill: {outcome}"
+    assert "error" not in outcome, outcome
+    report = outcome["report"]
+    in_letters = [json.loads(line)["record"]["url"] for f in settings.dead_letter_dir().glob("documents-*.jsonl")
+                  for line in f.read_text().splitlines() if line]
+    assert report.indexed + len(in_letters) == len(expected), (report, len(in_letters))
+    time.sleep(2)  # searches go on against the surviving node
+    assert searcher.answered > answered_at_kill, "no search answered after the kill"
+
+    # the node comes back: it rejoins, its copy recovers, the dead letters (if any) are replayed
+    assert "started 1 of 2" in node.start(nodes=2, timeout=300)
+    client.cluster.health(index=docs_index, wait_for_status="green", wait_for_no_initializing_shards=True,
+                          wait_for_no_relocating_shards=True, wait_for_nodes="2", timeout="180s")
+    for f in sorted(settings.dead_letter_dir().glob("documents-*.jsonl")):
+        assert store.replay_dead_letters(client, f, refresh=True).failed == 0
+    searcher.done.set()
+    searcher.join(timeout=60)
+    assert searcher.errors == [], searcher.errors[:3]  # every search answered, before, during and after
+    client.indices.refresh(index=docs_index)
+    ids = _all_ids(client, docs_index)
+    assert len(ids) == len(expected) and set(ids) == set(expected)  # none lost, none twice
+    copies = client.cat.shards(index=docs_index, format="json", h="prirep,docs,node")
+    assert sorted(c["prirep"] for c in copies) == ["p", "r"] and all(int(c["docs"]) == len(expected) for c in copies)
+    print(f"killed {node.node_name(victim)} at {killed_at} docs; indexed {report.indexed} + {len(in_letters)} "
+          f"replayed; {searcher.answered} searches answered, {searcher.answered - answered_at_kill} after the kill")

@@ -84,7 +84,9 @@ def _run(argv: list[str] | None) -> int:
 
 
 def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
+    from zwgk.es import redact
+
+    text = redact(" ".join(str(exc).split()))  # no configured password or API key in any message
     return text if isinstance(exc, OSError) and text else f"{type(exc).__name__}: {text}"
 
 
