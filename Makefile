@@ -15,12 +15,12 @@ demo: setup
 	$(ZWGK) es start
 	$(ZWGK) demo
 
-test: setup
+test: setup tls-front
 	$(ZWGK) es start
 	set -o pipefail; ES_URL=$${ES_URL:-$$($(ZWGK) es url)} $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  [ -n "$$KEEP_ES" ] || $(ZWGK) es stop; exit $$rc
 
-setup: install browser tls-front assets model
+setup: install browser assets model
 
 install: $(STAMP)
 $(STAMP): pyproject.toml
@@ -34,7 +34,8 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
 
-# Debian's nginx as the TLS + auth front of the secure-cluster tests (they skip, saying so, without it)
+# Debian's nginx as the TLS + auth front of the secure-cluster tests (they skip, saying so, without it);
+# only `make test` needs it, so `make demo` never installs a web server
 tls-front:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
