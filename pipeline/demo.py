@@ -78,8 +78,9 @@ def task_results(dag_run) -> dict[str, object]:
         return {row.task_id: XComModel.deserialize_value(row) for row in rows}
 
 
-def print_freshness(as_of: date, file=sys.stdout) -> None:
+def print_freshness(as_of: date, file=None) -> None:
     """The weekly freshness table and the rules that fail."""
+    file = file or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
     import pandas as pd
 
     from measures import stored
@@ -98,8 +99,9 @@ def print_freshness(as_of: date, file=sys.stdout) -> None:
             print(f"  ✗ {subject}: {rule.rule} = {rule.value} (threshold {rule.threshold}) {url}".rstrip(), file=file)
 
 
-def print_alert(as_of: date, file=sys.stdout) -> None:
+def print_alert(as_of: date, file=None) -> None:
     """Run the weekly alert (recorded in ES, sent once per week and channel) and print it and where it went."""
+    file = file or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
     from pipeline import steps
 
     result = steps.alert_step(as_of)

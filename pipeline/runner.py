@@ -38,8 +38,9 @@ def _label(name: str, done: dict[str, Any]) -> str:
     return f"classify {done['crawl']['document_count']} docs" if name == "classify" else name
 
 
-def print_summary(summary: dict[str, Any], file=sys.stdout) -> None:
+def print_summary(summary: dict[str, Any], file=None) -> None:
     """One line per step: what was crawled, classified, indexed, and where the reports are."""
+    file = file or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
     crawl, classify, index, measure = (summary.get(k, {}) for k in ("crawl", "classify", "index", "measure"))
     docs = index.get("documents") or {}
     snaps = index.get("snapshots") or {}

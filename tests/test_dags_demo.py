@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import date
 
 
 def _free_port() -> int:
@@ -13,8 +14,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _check_the_demo_weeks_circular(main, es, capsys, tmp_path) -> None:
+    import docx
+
+    from measures import stored
+    from measures.digest import previous_week, weekly_digest
+    from tests.fixtures.weekly import assert_circular_is_the_digest, circular_text
+
+    as_of = date(2026, 11, 25)
+    assert main(["report", "weekly", "--as-of", as_of.isoformat(), "--out", str(tmp_path / "weekly")]) == 0
+    capsys.readouterr()
+    [path] = (tmp_path / "weekly").glob("tongbao-*.docx")
+    fresh, timely = (stored.read(es, name, as_of) for name in ("freshness", "timeliness"))
+    previous = tuple(stored.read(es, name, previous_week(as_of)) for name in ("freshness", "timeliness"))
+    digest = weekly_digest(fresh, timely, previous)
+    rule_ids = {r.rule for rs in fresh.rules.values() for r in rs} | {o.rule for o in timely.outcomes}
+    document = docx.Document(str(path))
+    assert_circular_is_the_digest(document, digest, rule_ids)
+    assert digest["summary"]["not_updated_sites"] >= 1  # the demo's stale bureau, named in the 通报
+    assert "北京市民政局" in circular_text(document)
+
+
 def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, es, es_prefix, classifier,
-                                                                  capsys, monkeypatch):
+                                                                  capsys, monkeypatch, tmp_path):
     from index.schema import alias
     from zwgk.cli import main
 
@@ -35,6 +57,9 @@ def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, 
     es.indices.refresh(index=alias("documents"))
     indexed = es.count(index=alias("documents"))["count"]
     assert indexed == crawled
+
+    # the demo week's 通报 as staff receive it: `zwgk report weekly` reads the reports the pipeline stored
+    _check_the_demo_weeks_circular(main, es, capsys, tmp_path)
 
     # the dashboard was served while the command ran and is stopped after --no-serve
     port = int(dashboard.rsplit(":", 1)[1].strip("/"))
