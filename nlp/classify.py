@@ -33,11 +33,12 @@ def embed_max_tokens() -> int:
 
 def embed_quantize() -> str:
     """Encoder precision, env ZWGK_QUANTIZE: "auto" (default: rowwise where the CPU has int8 dot products,
-    fp32 where it has not), "rowwise" (int8 weights per output channel x int8
+    ONNX Runtime int8 where it has not and onnxruntime is installed, else fp32), "rowwise" (int8 weights per output channel x int8
     activations per token with exact int32 sums, so a document's vector does not depend on its batch;
     same held-out quality as fp32, 2.4x faster on 2 cores), "none"/"0" (fp32), or "dynamic"/"1" (torch
     dynamic int8: no faster here, and it scales activations per batch tensor, so a document's vector then
-    depends on its batch neighbours)."""
+    depends on its batch neighbours), "onnx" (ONNX Runtime int8, exported once from the local weights; AVX2
+    kernels, one document per call so its vector is its own)."""
     from nlp.embed import quantize_mode
 
     return quantize_mode(os.environ.get("ZWGK_QUANTIZE", "auto"))
@@ -121,12 +122,12 @@ def classifier_version() -> str:
     rule modules), without loading the model: a cache key for callers that skip re-classifying."""
     import hashlib
 
-    from nlp import embed, model, topics
+    from nlp import embed, model, onnx_int8, topics
     from zwgk import settings
 
     h = hashlib.sha1()
     for part in (model.model_name(), model.FORMAT_VERSION, topics.HEAD_VERSION, embed_max_tokens(),
-                 embed_quantize(), embed.KERNEL_VERSION, topics.off_plan_target()):
+                 embed_quantize(), embed.KERNEL_VERSION, onnx_int8.ONNX_VERSION, topics.off_plan_target()):
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
     for path in (*topics.LABELLED, settings.plan_path(), settings.agencies_path(),
