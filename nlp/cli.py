@@ -56,7 +56,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
     folder = prepare_model(force=args.force)
     print(folder)
-    if embed_quantize() == "onnx":  # this CPU runs the ONNX int8 encoder: export it now, not on first use
+    if embed_quantize() == "onnx":  # ONNX int8 chosen: export it now, not on first use
         from nlp import onnx_int8
 
         print(onnx_int8.ensure_exported(folder))

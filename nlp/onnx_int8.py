@@ -1,4 +1,4 @@
-"""int8 encoder through ONNX Runtime, for CPUs without int8 dot products (AVX2 only).
+"""int8 encoder through ONNX Runtime (`ZWGK_QUANTIZE=onnx`, opt-in), for CPUs without int8 dot products.
 
 Row-wise int8 (`nlp/embed.py`) needs VNNI/AMX: elsewhere `torch._int_mm` is a scalar loop. ONNX Runtime's
 MLAS has AVX2 u8s8 kernels, so here the encoder is exported once from the local converted weights (torch ->
