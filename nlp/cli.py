@@ -51,9 +51,15 @@ def register(sub) -> None:
 
 
 def _prepare(args: argparse.Namespace) -> int:
+    from nlp.classify import embed_quantize
     from nlp.model import prepare_model
 
-    print(prepare_model(force=args.force))
+    folder = prepare_model(force=args.force)
+    print(folder)
+    if embed_quantize() == "onnx":  # ONNX int8 chosen: export it now, not on first use
+        from nlp import onnx_int8
+
+        print(onnx_int8.ensure_exported(folder))
     return 0
 
 

@@ -105,3 +105,50 @@ def test_loads_offline_with_a_bogus_hub(converted_model, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "(1, 384) 1.0" in out.stdout
     assert not (tmp_path / "hf-empty" / "hub").exists()  # nothing was fetched into a hub cache
+
+
+@pytest.mark.parametrize(("fast_int8", "expected"), [
+    (True, "rowwise"),  # VNNI/AMX: row-wise int8 through torch._int_mm
+    (False, "none"),  # AVX2 only: torch._int_mm is a scalar loop; ONNX int8 costs kind accuracy, so opt-in
+])
+def test_auto_precision_follows_the_cpu(monkeypatch, fast_int8, expected):
+    from nlp import embed, onnx_int8
+
+    monkeypatch.setattr(embed, "has_fast_int8", lambda: fast_int8)
+    monkeypatch.setattr(onnx_int8, "available", lambda: True)  # installed or not, auto never picks it
+    assert embed.quantize_mode("auto") == expected
+    assert embed.quantize_mode("onnx") == "onnx" and embed.quantize_mode("0") == "none"
+
+
+def test_onnx_export_is_keyed_by_weights_and_recipe(converted_model, monkeypatch):
+    """Another converted model or export recipe never reuses an int8 file made from different weights."""
+    from nlp import onnx_int8
+
+    first = onnx_int8.exported_path(converted_model)
+    assert first.parent.parent == converted_model.parent  # under ZWGK_HOME/models, never in the repo
+    monkeypatch.setattr(onnx_int8, "ONNX_VERSION", onnx_int8.ONNX_VERSION + 1)
+    assert onnx_int8.exported_path(converted_model) != first
+
+
+def test_classifier_version_names_the_precision(monkeypatch):
+    from nlp.classify import classifier_version
+
+    monkeypatch.setenv("ZWGK_QUANTIZE", "none")
+    fp32 = classifier_version()
+    monkeypatch.setenv("ZWGK_QUANTIZE", "onnx")
+    assert classifier_version() != fp32  # a classify cache of fp32 results is not served for int8
+
+
+def test_onnx_int8_is_close_to_fp32_and_batch_independent(embedder):
+    from nlp import onnx_int8
+    from nlp.embed import Embedder
+
+    if not onnx_int8.available():
+        pytest.skip("onnxruntime not installed")
+    int8 = Embedder(embedder.name, max_length=64, quantize="onnx")
+    assert int8.quantized == f"onnx-v{onnx_int8.ONNX_VERSION}" and int8.model is None
+    fp32 = Embedder(embedder.name, max_length=64, quantize="none").encode(SENTENCES)
+    together = int8.encode(SENTENCES)
+    alone = np.stack([int8.encode([s])[0] for s in SENTENCES[:6]])
+    assert np.array_equal(together[:6], alone)  # one document per call: neighbours change nothing
+    assert (together * fp32).sum(axis=1).min() >= 0.99

@@ -62,12 +62,19 @@ def add_user_words(words: Iterable[str]) -> None:
             if word and word not in _user_words:
                 jb.add_word(word, freq=200000)
                 _user_words.add(word)
+                _segment.cache_clear()  # segmented before this word was known
 
 
 def segment(text: str) -> list[str]:
     """jieba tokens of the normalised text, without whitespace tokens."""
     _ensure_domain_words()
-    return [t for t in _jieba().lcut(normalize(text)) if t.strip()]
+    return list(_segment(text))
+
+
+@lru_cache(maxsize=4096)
+def _segment(text: str) -> tuple[str, ...]:
+    # cached: classification segments a document's text for its keyword features and again for its tone
+    return tuple(t for t in _jieba().lcut(normalize(text)) if t.strip())
 
 
 def tokens_for_index(text: str) -> str:
