@@ -1,0 +1,51 @@
+"""The kind model's feature functions (no model load): page cues, hashed character n-grams, the design."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlp.kind import _PAGE_CUES, NGRAM_DIM, cue_features, hashed_ngrams, ngram_features
+from zwgk.document import Document
+
+
+def _doc(title: str, body: str = "") -> Document:
+    return Document(url="https://test.invalid/k", title=title, body=body, column_type="其他")
+
+
+def _page_cue(doc: Document, name: str) -> tuple[float, float, float]:
+    """(title, opening, first 600 chars) flags of one page cue, read off the cue vector's tail."""
+    vec = cue_features(doc)
+    start = len(vec) - 5 - 3 * len(_PAGE_CUES) + 3 * list(_PAGE_CUES).index(name)
+    return tuple(float(x) for x in vec[start : start + 3])
+
+
+def test_hashed_ngrams_are_stable_and_unit_length():
+    a = hashed_ngrams("关于印发实施方案的通知", (1, 2, 3))
+    assert a.shape == (NGRAM_DIM,) and abs(float(np.linalg.norm(a)) - 1.0) < 1e-5
+    assert np.array_equal(a, hashed_ngrams("关于印发实施方案的通知", (1, 2, 3)))  # crc32, not hash(): same in every process
+    assert not np.array_equal(a, hashed_ngrams("关于印发实施方案的通知", (1, 2, 3), salt="h"))
+    assert not hashed_ngrams("", (2,)).any()
+    # titles of one template share more n-grams than titles of two
+    b, c = hashed_ngrams("关于印发工作要点的通知", (1, 2, 3)), hashed_ngrams("市长出席新闻发布会", (1, 2, 3))
+    assert float(a @ b) > float(a @ c)
+
+
+def test_ngram_features_read_the_title_and_the_opening():
+    doc = _doc("市住建委负责人就老旧小区改造答记者问", "问：出台的背景是什么？答：……")
+    vec = ngram_features(doc)
+    assert vec.shape == (2 * NGRAM_DIM,)
+    assert vec[:NGRAM_DIM].any() and vec[NGRAM_DIM:].any()
+    assert not ngram_features(_doc("网站地图"))[NGRAM_DIM:].any()  # no body, no opening n-grams
+
+
+def test_page_cues_fire_where_the_genre_shows():
+    transcript = _doc("新闻发布会实录", "主持人：各位记者朋友，上午好。记者：请问出台的背景是什么？")
+    assert _page_cue(transcript, "qa") == (0.0, 1.0, 1.0)
+    policy = _doc("某市人民政府办公室关于印发实施方案的通知",
+                  "各区人民政府：现将方案印发给你们。" + "，" * 200 + "某市人民政府办公室 2024年3月1日 （此件公开发布）")
+    assert _page_cue(policy, "signature") == (0.0, 0.0, 1.0)  # the 落款 lies past the opening
+    penalty = _doc("行政处罚决定书", "当事人：某公司。违法事实：经查……")
+    assert _page_cue(penalty, "penalty_words")[1:] == (1.0, 1.0)
+    lead = _doc("近日，市市场监管局公布了一批抽检结果。")
+    assert _page_cue(lead, "sentence_title")[0] == 1.0  # a first sentence standing in for a headline
+    assert _page_cue(_doc("副市长调研社区养老服务"), "sentence_title")[0] == 0.0
