@@ -529,11 +529,10 @@ OFF_PLAN_EMPTY = 0.7  # the default operating point (see off_plan_target): issue
 
 
 def off_plan_target() -> float | None:
-    """The share of off-plan pages the off-plan threshold must leave empty (out of fold), at the cost of
-    abstaining on more on-plan pages: env ZWGK_OFF_PLAN_EMPTY, default OFF_PLAN_EMPTY; "max" instead
-    takes the threshold with the most correct decisions. Held-out real pages, 2026-12-02 (top-1 /
-    off-plan empty / on-plan abstained): max 0.877 / 0.53 / 0.02; 0.6 → 0.858 / 0.62 / 0.05;
-    0.7 → 0.831 / 0.74 / 0.08."""
+    """The share of real off-plan dev pages the off-plan threshold must leave empty (out of fold), at the
+    cost of abstaining on more on-plan pages: env ZWGK_OFF_PLAN_EMPTY, default OFF_PLAN_EMPTY; "max"
+    instead takes the threshold with the most correct decisions. Held-out real pages, 2026-12-02, at 0.7
+    (top-1 / off-plan empty / on-plan abstained): 0.891 / 0.74 / 0.046 (docs/nlp.md)."""
     value = os.environ.get("ZWGK_OFF_PLAN_EMPTY") or str(OFF_PLAN_EMPTY)
     return None if value == "max" else float(value)
 
