@@ -138,3 +138,40 @@ def test_eval_refuses_labels_made_for_another_plan(classifier):
     other = Classifier(plan=parse_plan(ANOTHER_YEAR), embedder=classifier.embedder, labelled=[])
     with pytest.raises(ValueError, match="no labelled items for the plan in use"):
         evaluate(DEVSET, split="heldout", classifier=other)
+
+
+def test_label_similarity_leaves_each_labelled_document_out():
+    """Closed-form leave-one-out centroids equal centroids recomputed without the document; a topic whose
+    only labelled document is the one left out gives 0, not the document's own similarity."""
+    import numpy as np
+
+    from nlp.topics import label_similarity
+
+    rng = np.random.default_rng(0)
+    lab = rng.normal(size=(6, 4)).astype(np.float32)
+    lab /= np.linalg.norm(lab, axis=1, keepdims=True)
+    y = np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 0]], dtype=np.float32)
+    cent, knn = label_similarity(lab, lab, y, loo=True)
+    others = lab[[1, 2]].sum(axis=0)
+    assert cent[0, 0] == pytest.approx(float(lab[0] @ others / np.linalg.norm(others)), abs=1e-5)
+    assert knn[0, 0] == pytest.approx(float(max(lab[0] @ lab[1], lab[0] @ lab[2])), abs=1e-5)
+    alone = np.array([[1, 0], [0, 1]], dtype=np.float32)
+    cent, knn = label_similarity(lab[:2], lab[:2], alone, loo=True)
+    assert cent[0, 0] == 0.0 and knn[0, 0] == 0.0
+    cent, _ = label_similarity(lab[:1], lab, y, loo=False)  # a new document sees every labelled one
+    assert cent[0, 1] == pytest.approx(float(lab[0] @ lab[3:5].sum(axis=0) / np.linalg.norm(lab[3:5].sum(axis=0))), abs=1e-5)
+
+
+def test_page_bigrams_keep_words_pages_share():
+    """The page space keeps bigrams two labelled pages share (the plan's text need not contain them) and
+    reads traditional and simplified pages through the same normalised text."""
+    import numpy as np
+
+    from nlp.topics import PageBigrams
+
+    pages = ["记者从市统计局获悉", "记者从财政局获悉", "天气晴朗"]
+    space = PageBigrams(pages)
+    assert "记者" in space.vocab and "天气" not in space.vocab  # in one page only: dropped
+    vecs = space.vectors(["本报记者获悉", "体育新闻"])
+    assert np.linalg.norm(vecs[0]) == pytest.approx(1.0, abs=1e-5)
+    assert not vecs[1].any()  # nothing shared with labelled pages
