@@ -278,7 +278,10 @@ def celery_cluster(converted_model, classifier, es, monkeypatch):  # classifier:
     if (settings.home() / "cache").is_dir():  # the fitted topic head: not fitted again by every classify task
         shutil.copytree(settings.home() / "cache", home / "cache")
     ports = {"ZWGK_REDIS_PORT": service_port(), "ZWGK_PG_PORT": service_port(), "ZWGK_AIRFLOW_API_PORT": service_port()}
-    for key, value in {"ZWGK_HOME": home, **ports, "ZWGK_INDEX_PREFIX": "drill-celery", "ZWGK_SHARD_SITES": 2}.items():
+    # ZWGK_MODEL: the same model name as the session's, so the nlp caches copied above are keyed the same
+    env = {"ZWGK_HOME": home, **ports, "ZWGK_INDEX_PREFIX": "drill-celery", "ZWGK_SHARD_SITES": 2,
+           "ZWGK_MODEL": converted_model}
+    for key, value in env.items():
         monkeypatch.setenv(key, str(value))
     cluster = None
     try:
@@ -345,7 +348,7 @@ def test_celery_worker_killed_mid_shard_the_other_completes_it(celery_cluster, e
                 timings["killed"] = time.monotonic() - started
         time.sleep(1)
     timings["finished"] = time.monotonic() - started
-    print(f"celery drill timings (s): {json.dumps({k: round(v) for k, v in timings.items()})}")
+    print(f"celery drill timings (s): {json.dumps({k: round(v) for k, v in timings.items()})}, killed: {killed}")
 
     tis = {(t, i): (s, n) for t, i, s, n, _ in cluster.task_instances("celery-drill")}
     assert cluster.run_state("celery-drill") == "success", (tis, cluster.log_tails())
