@@ -69,12 +69,13 @@ def run_steps(run_id: str, sites_path: Path, base: str, list_pages: int) -> dict
 
     run = steps.Run(run_id, sites_path, None, base, DAY, scrapy_settings={**FAST_CRAWL, "ZWGK_MAX_LIST_PAGES": list_pages})
     out: dict[str, float | int] = {}
-    done: dict[str, dict] = {}
+    results: dict[str, list[dict]] = {}
     t = time.perf_counter()
-    for name, result in steps.iter_steps(run):
-        out[name] = time.perf_counter() - t
-        done[name] = result
+    for name, _shard, result in steps.iter_steps(run):
+        out[name] = out.get(name, 0.0) + time.perf_counter() - t  # summed over the shards
+        results.setdefault(name, []).append(result)
         t = time.perf_counter()
+    done = {name: steps.combine(rs) for name, rs in results.items()}
     crawled = done["crawl"]
     out.update(documents=crawled["document_count"], requests=crawled["requests"], not_modified=crawled["not_modified"],
                classified=done["classify"]["classified"], indexed=done["index"]["documents"]["indexed"])

@@ -48,7 +48,9 @@ class CrawlState:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "crawl-state.sqlite"
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # shards crawling at once (Airflow workers) write the same file: wait for the other writer's short
+        # transaction rather than fail with "database is locked" (sites are disjoint: no row is shared)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=120)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: no fsync per seen URL; safe across restarts
         self._db.executescript(SCHEMA)

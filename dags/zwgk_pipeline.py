@@ -1,28 +1,64 @@
-"""crawl → classify → index → measure: the monitoring pipeline (hourly by default, ZWGK_PIPELINE_SCHEDULE).
+"""crawl → classify → index per shard of sites, then measure: the monitoring pipeline (hourly by default,
+ZWGK_PIPELINE_SCHEDULE).
 
-One task per step of pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run), with
-files in between (settings.home()/runs/<run_id>/), so a retried task redoes only its own step and
-re-indexing upserts.
+The steps are pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run). `shards` cuts the
+registry into shards (ZWGK_SHARD_SITES sites each); the per-shard steps form a task group mapped over them
+(`shard.crawl` → `shard.classify` → `shard.index`, one of each per shard, so workers take shards in parallel
+and a retry redoes one shard's step); the other steps (`measure`) run once after every shard. Files go in
+between (settings.home()/runs/<run_id>/<shard>/), and re-indexing upserts.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task, task_group
 
 from pipeline import dag_settings, steps
 
 
-def _step_task(name: str):
-    """The task of one step: this run's id and params → pipeline.steps.run_step, given the earlier results."""
+def _run() -> steps.Run:
+    """This DAG run as a steps.Run: its id and params."""
+    ctx = get_current_context()
+    p = ctx["params"]
+    return steps.Run(ctx["run_id"], p["sites"], p["site_ids"], p["base_url"], dag_settings.run_as_of(ctx))
+
+
+@task
+def shards() -> list[dict]:
+    """The run's shards (steps.plan_shards), the list the shard group is mapped over."""
+    return steps.plan_shards(_run())
+
+
+def _shard_task(name: str):
+    """The task of one per-shard step: this run narrowed to the shard → pipeline.steps.run_step."""
+
+    @task(task_id=name)
+    def run_shard_step(shard: dict, done: dict) -> dict:
+        return steps.run_step(name, _run().for_shard(shard), done)
+
+    return run_shard_step
+
+
+def _run_task(name: str):
+    """The task of a step done once per run, after every shard."""
 
     @task(task_id=name)
     def run_step(done: dict) -> dict:
-        ctx = get_current_context()
-        p = ctx["params"]
-        run = steps.Run(ctx["run_id"], p["sites"], p["site_ids"], p["base_url"], dag_settings.run_as_of(ctx))
-        return steps.run_step(name, run, done)
+        return steps.run_step(name, _run(), done)
 
     return run_step
+
+
+@task_group(group_id="shard")
+def shard_group(shard: dict):
+    """The per-shard steps of STEPS in their order, for one shard (one map index of the group)."""
+    results: dict = {}
+    previous = None
+    for step in steps.shard_steps():
+        current = _shard_task(step.name)(shard, {name: results[name] for name in step.needs})
+        if previous is not None:
+            previous >> current  # the order of STEPS, also where no result is passed
+        results[step.name] = previous = current
+    return previous
 
 
 @dag(
@@ -42,12 +78,11 @@ def _step_task(name: str):
     tags=["zwgk"],
 )
 def zwgk_pipeline():
+    previous = shard_group.expand(shard=shards())
     results: dict = {}
-    previous = None
-    for step in steps.STEPS:
-        current = _step_task(step.name)({name: results[name] for name in step.needs})
-        if previous is not None:
-            previous >> current  # the order of STEPS, also where no result is passed (measure after index)
+    for step in steps.run_steps():
+        current = _run_task(step.name)({name: results[name] for name in step.needs})
+        previous >> current  # after every shard (measure reads what they indexed), then in the order of STEPS
         results[step.name] = previous = current
 
 

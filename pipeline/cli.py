@@ -1,4 +1,5 @@
-"""`zwgk run` (the pipeline once, in this process) and `zwgk demo` (the whole job on the bundled demo web)."""
+"""`zwgk run` (the pipeline once, in this process), `zwgk demo` (the whole job on the bundled demo web) and
+`zwgk services` (Redis and PostgreSQL for Airflow's CeleryExecutor)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ PORT = count(1, 65535)
 
 
 def register(sub) -> None:
-    """Add `run` and `demo` to `zwgk`."""
+    """Add `run`, `demo` and `services` to `zwgk`."""
     run = sub.add_parser(
         "run",
         help="run crawl → classify → index → measure once, in this process",
@@ -38,6 +39,20 @@ def register(sub) -> None:
                       "document URLs stay the same between runs)")
     demo.add_argument("--port", type=PORT, default=None, help="dashboard port (default $ZWGK_DASHBOARD_PORT or 8000)")
     demo.set_defaults(func=cmd_demo)
+
+    services = sub.add_parser(
+        "services",
+        help="Redis and PostgreSQL for Airflow's CeleryExecutor: start, stop, status, env",
+        description="Run the project's own Redis (Celery's broker) and PostgreSQL (Airflow's metadata DB and "
+        "Celery's results) from Debian's packages, on 127.0.0.1 (ZWGK_REDIS_PORT, ZWGK_PG_PORT), data under "
+        "ZWGK_HOME/services. `eval \"$(zwgk services env)\"` then points Airflow at them (docs/deploy.md).",
+    )
+    action = services.add_subparsers(dest="services_command", metavar="ACTION", required=True)
+    action.add_parser("start", help="install (apt) if needed, start both, wait until they answer (idempotent)")
+    action.add_parser("stop", help="stop both")
+    action.add_parser("status", help="up or down, port and data folder of each")
+    action.add_parser("env", help="the Airflow settings for the CeleryExecutor, as export lines (holds passwords)")
+    services.set_defaults(func=cmd_services)
 
 
 def _quiet_libraries(args: argparse.Namespace) -> None:
@@ -72,3 +87,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         dashboard_port=args.port,
         verbose=bool(getattr(args, "verbose", False)),
     )
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from pipeline import services
+
+    if args.services_command == "env":
+        print("\n".join(f"export {k}='{v}'" for k, v in services.env().items()))
+        return 0
+    lines = {"start": services.start, "stop": services.stop, "status": services.status}[args.services_command]()
+    print("\n".join(lines))
+    return 0

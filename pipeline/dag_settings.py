@@ -6,6 +6,8 @@ Environment:
   ZWGK_TASK_RETRIES       retries per task (default 2)
   ZWGK_RETRY_DELAY        seconds before a retry (default 120; the tests use 1)
   ZWGK_SITES              the site registry the pipeline crawls (default crawlers/sites/beijing.yaml)
+  ZWGK_SHARD_SITES        sites per shard: the pipeline crawls, classifies and indexes each shard as its own
+                          tasks (a retry redoes one shard; workers take shards in parallel), default 25
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ PIPELINE_CRON = "0 * * * *"  # hourly: the crawl is incremental, so a quiet hour
 WEEKLY_ALERT_CRON = "0 9 * * 1"  # Monday 09:00 Asia/Shanghai
 TIMELINESS_CRON = "0 8 * * *"  # daily 08:00, before the working day
 WATCHLISTS_CRON = "30 8 * * *"  # daily 08:30
+SHARD_SITES = 25  # a shard's crawl is a few minutes for a city's sites; 14,000 sites make 560 tasks per step
 
 
 def default_args() -> dict:
@@ -35,6 +38,11 @@ def default_args() -> dict:
         "retry_delay": timedelta(seconds=float(os.environ.get("ZWGK_RETRY_DELAY", "120"))),
         "retry_exponential_backoff": float(os.environ.get("ZWGK_RETRY_DELAY", "120")) >= 60,
     }
+
+
+def shard_sites() -> int:
+    """Sites per shard (read when a run plans its shards, not when the DAG is parsed)."""
+    return max(1, int(os.environ.get("ZWGK_SHARD_SITES", str(SHARD_SITES))))
 
 
 def timetable(cron: str | None):

@@ -69,13 +69,19 @@ def run_pipeline_dag(base_url: str, as_of: date | None, sites_path: Path = DEMO_
 
 
 def task_results(dag_run) -> dict[str, object]:
-    """The return value (XCom) of every task of a finished run, by task id."""
+    """The return value (XCom) of every step of a finished run, by step name (`crawl`, not the task id
+    `shard.crawl`), a per-shard step's results combined over its shards (steps.combine)."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
+    from pipeline import steps
+
     with create_session() as session:
         rows = session.query(XComModel).filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, key="return_value")
-        return {row.task_id: XComModel.deserialize_value(row) for row in rows}
+        by_step: dict[str, list] = {}
+        for row in rows.order_by(XComModel.task_id, XComModel.map_index):
+            by_step.setdefault(row.task_id.rpartition(".")[2], []).append(XComModel.deserialize_value(row))
+    return {name: steps.combine(values) if isinstance(values[0], dict) else values[0] for name, values in by_step.items()}
 
 
 def print_freshness(as_of: date, file=None) -> None:

@@ -17,25 +17,22 @@ def run_pipeline(
     as_of: str | date | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Every step of steps.STEPS in order (the DAG's tasks, the same run folders)."""
+    """Every step of steps.STEPS in order, shard after shard (the DAG's tasks, the same run folders); each
+    step's result combined over the shards."""
     from tqdm import tqdm
 
     run = steps.Run(run_id or steps.new_run_id("cli"), sites_path or dag_settings.default_sites_path(), site_ids,
                     base_url, as_of)
     out: dict[str, Any] = {"run_id": run.run_id, "run_dir": str(run.dir)}
-    with tqdm(total=len(steps.STEPS), desc="pipeline", unit="step", file=sys.stderr) as bar:
-        bar.set_postfix_str(steps.STEPS[0].name)
-        for n, (name, result) in enumerate(steps.iter_steps(run), start=1):
-            out[name] = result
+    results: dict[str, list[dict[str, Any]]] = {}
+    total = len(steps.plan_shards(run)) * len(steps.shard_steps()) + len(steps.run_steps())
+    with tqdm(total=total, desc="pipeline", unit="step", file=sys.stderr) as bar:
+        for name, shard, result in steps.iter_steps(run):
+            results.setdefault(name, []).append(result)
             bar.update()
-            if n < len(steps.STEPS):
-                bar.set_postfix_str(_label(steps.STEPS[n].name, out))
+            bar.set_postfix_str(f"{shard} {name}" if shard else name)
+    out.update({name: steps.combine(rs) for name, rs in results.items()})
     return out
-
-
-def _label(name: str, done: dict[str, Any]) -> str:
-    """What the progress bar says while a step runs."""
-    return f"classify {done['crawl']['document_count']} docs" if name == "classify" else name
 
 
 def print_summary(summary: dict[str, Any], file=None) -> None:

@@ -1,17 +1,21 @@
 """The pipeline's steps as plain functions with files in between, so each step is idempotent and restartable.
 
-`STEPS` is their one order (crawl → classify → index → measure), and `Run` one run's folder and
-parameters: the zwgk_pipeline DAG makes one task per step, `zwgk run` and the pipeline benchmark go
-through `iter_steps` (whose index step takes the classify step's Documents from memory, a `Handoff`, the
-files being written all the same). A run works in settings.home()/runs/<run_id>/:
+`STEPS` is their one order (crawl → classify → index per shard of sites, then measure once over all), and
+`Run` one run's folder and parameters: the zwgk_pipeline DAG maps the per-shard steps over `plan_shards`
+and makes one task for each other step, `zwgk run` and the pipeline benchmark go through `iter_steps`
+(shard after shard; the index step takes the classify step's Documents from memory, a `Handoff`, the files
+being written all the same). A run works in settings.home()/runs/<run_id>/, each shard in its own folder:
 
-    crawl/documents.jsonl, crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
-    classified.jsonl                               ← classify_step (nlp fields filled)
-    index.json                                     ← index_step (what was indexed, dead letters)
+    shards.json                                             ← plan_shards (the sites of each shard, fixed once)
+    <shard>/crawl/documents.jsonl, <shard>/crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
+    <shard>/classified.jsonl                                ← classify_step (nlp fields filled)
+    <shard>/index.json                                      ← index_step (what was indexed, dead letters)
 
 A step whose output is complete (written atomically, marked done) returns it without redoing the work,
 so an Airflow retry or a second `zwgk run --run-id X` picks up where the first stopped. Every return
-value is a plain JSON-able dict (Airflow passes it on as an XCom).
+value is a plain JSON-able dict (Airflow passes it on as an XCom). Shards running at once share only
+Elasticsearch, the crawl state (SQLite, which serialises their writes) and the classify cache (appends
+under a file lock).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,7 +226,22 @@ def _classify_and_cache(todo: list[Document], cache_path: Path) -> None:
 
     # one call: the classifier links interpretations to policies across the whole batch
     load_classifier().classify(todo)
-    write_jsonl(cache_path, ({"key": _content_key(doc), "nlp": doc.nlp_fields()} for doc in todo), append=True)
+    rows = [{"key": _content_key(doc), "nlp": doc.nlp_fields()} for doc in todo]
+    with _locked(cache_path):  # shards classifying at once append to the same cache: one writer at a time
+        write_jsonl(cache_path, rows, append=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on <path>.lock across processes (an Airflow worker's tasks, two workers on one host)."""
+    import fcntl
+
+    with path.with_name(path.name + ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --- index ----------------------------------------------------------------------------------------
@@ -351,7 +371,8 @@ def watchlists_step(client=None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Run:
-    """One pipeline run: its id (which names its folder, run_dir(run_id)) and what it was asked to do."""
+    """One pipeline run: its id (which names its folder, run_dir(run_id)) and what it was asked to do; with a
+    shard, the part of the run that crawls, classifies and indexes that shard's sites (`Run.for_shard`)."""
 
     run_id: str
     sites_path: str | Path
@@ -359,25 +380,57 @@ class Run:
     base_url: str | None = None
     as_of: str | date | None = None  # the day measured (None: today in Asia/Shanghai)
     scrapy_settings: dict[str, Any] | None = None  # overrides of crawlers/settings.py
+    shard: str | None = None  # this shard's name (its sub-folder), None for the whole run
 
     @property
     def dir(self) -> Path:
-        """settings.home()/runs/<run_id>/: crawl/ (documents, snapshots, summary), classified.jsonl, index.json."""
-        return run_dir(self.run_id)
+        """settings.home()/runs/<run_id>/[<shard>/]: crawl/ (documents, snapshots, summary), classified.jsonl,
+        index.json. Each shard has its own, so shards running at once share no file."""
+        path = run_dir(self.run_id)
+        if self.shard:
+            path = path / self.shard
+            path.mkdir(exist_ok=True)
+        return path
 
     @property
     def classified_path(self) -> Path:
         return self.dir / "classified.jsonl"
 
+    def for_shard(self, shard: dict[str, Any]) -> Run:
+        """This run narrowed to one shard of plan_shards: its sites, its sub-folder."""
+        return replace(self, site_ids=list(shard["site_ids"]), shard=shard["name"])
+
+
+def plan_shards(run: Run, size: int | None = None) -> list[dict[str, Any]]:
+    """The run's sites cut into shards of `size` (default ZWGK_SHARD_SITES): [{"name", "site_ids"}, …].
+
+    Written once to <run>/shards.json, so a retry or a resumed run gets the same shards even if the registry
+    or the setting changed meanwhile (a shard's folder keeps meaning the same sites)."""
+    path = run.dir / "shards.json"
+    if _is_done(path):
+        return json.loads(path.read_text())
+    from crawlers.sites import load_sites, select_sites
+    from pipeline.dag_settings import shard_sites
+
+    ids = [s.id for s in select_sites(load_sites(run.sites_path, base_url=run.base_url, resolve=False), run.site_ids)]
+    size = size or shard_sites()
+    shards = [{"name": f"shard-{k // size:04d}", "site_ids": ids[k:k + size]} for k in range(0, len(ids), size)]
+    path.write_text(json.dumps(shards, ensure_ascii=False, indent=1))
+    _mark_done(path)
+    log.info("%d sites in %d shards of up to %d", len(ids), len(shards), size)
+    return shards
+
 
 @dataclass(frozen=True)
 class Step:
     """One step of the pipeline: its name (the DAG's task id), the earlier steps whose results it reads,
-    and what it does with the run, those results and the handoff (None unless the steps share a process)."""
+    what it does with the run, those results and the handoff (None unless the steps share a process), and
+    whether it works on one shard (crawl, classify, index: once per shard) or once on the whole run."""
 
     name: str
     needs: tuple[str, ...]
     run: Callable[[Run, dict[str, dict[str, Any]], Handoff | None], dict[str, Any]]
+    per_shard: bool = True
 
 
 STEPS = (
@@ -388,22 +441,57 @@ STEPS = (
     Step("index", ("crawl", "classify"),
          lambda run, done, handoff: index_step(done["classify"]["documents"], done["crawl"]["snapshots"],
                                                handoff=handoff)),
-    Step("measure", (), lambda run, done, handoff: measure_step(run.as_of)),
-)  # in this order: each runs after the one before it (measure reads what index stored)
+    Step("measure", (), lambda run, done, handoff: measure_step(run.as_of), per_shard=False),
+)  # in this order: each runs after the one before it, the per-shard ones first (measure reads what every
+# shard's index stored); a step that is not per shard needs only steps that are not either
+
+
+def shard_steps() -> tuple[Step, ...]:
+    return tuple(s for s in STEPS if s.per_shard)
+
+
+def run_steps() -> tuple[Step, ...]:
+    return tuple(s for s in STEPS if not s.per_shard)
 
 
 def run_step(name: str, run: Run, done: dict[str, dict[str, Any]], handoff: Handoff | None = None) -> dict[str, Any]:
     """Run the step called name, given the results of the steps it needs (the DAG's task body: no handoff,
-    each task reads the files the earlier ones wrote)."""
+    each task reads the files the earlier ones wrote). A per-shard step gets the run of its shard."""
     step = {s.name: s for s in STEPS}[name]
     return step.run(run, {n: done[n] for n in step.needs}, handoff)
 
 
-def iter_steps(run: Run) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every step once, in order, in this process: (name, result) as each finishes (`zwgk run`, the bench).
-    One handoff for all of them, so the index step takes the classify step's Documents from memory."""
-    done: dict[str, dict[str, Any]] = {}
-    handoff: Handoff = {}
-    for step in STEPS:
-        done[step.name] = run_step(step.name, run, done, handoff)
-        yield step.name, done[step.name]
+def iter_steps(run: Run) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    """Every step in this process: the per-shard steps shard after shard, then the others, yielding
+    (step name, shard name or None, result) as each finishes (`zwgk run`, the bench). One handoff per
+    shard, so its index step takes its classify step's Documents from memory."""
+    for shard in plan_shards(run):
+        shard_run, done, handoff = run.for_shard(shard), {}, {}
+        for step in shard_steps():
+            done[step.name] = run_step(step.name, shard_run, done, handoff)
+            yield step.name, shard["name"], done[step.name]
+    done = {}
+    for step in run_steps():
+        done[step.name] = run_step(step.name, run, done)
+        yield step.name, None, done[step.name]
+
+
+def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shards' results of one step as one: numbers added, lists joined, other values kept when they agree
+    and listed when they do not (e.g. each shard's file)."""
+    if len(results) == 1:
+        return results[0]
+    keys = dict.fromkeys(k for r in results for k in r)
+    return {k: _merged([r[k] for r in results if r.get(k) is not None]) for k in keys}
+
+
+def _merged(values: list[Any]) -> Any:
+    if not values:
+        return None
+    if all(isinstance(v, dict) for v in values):
+        return combine(values)
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return sum(values)
+    if all(isinstance(v, list) for v in values):
+        return [x for v in values for x in v]
+    return values[0] if all(v == values[0] for v in values) else values

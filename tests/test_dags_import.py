@@ -34,10 +34,14 @@ def test_dagbag_has_every_dag_without_import_errors(airflow_home):
 def test_pipeline_is_crawl_classify_index_measure(airflow_home):
     dag = _bag().get_dag("zwgk_pipeline")
     order = [t.task_id for t in dag.topological_sort()]
-    assert order == ["crawl", "classify", "index", "measure"]
+    assert order == ["shards", "shard.crawl", "shard.classify", "shard.index", "measure"]
     from pipeline import steps
 
-    assert order == [step.name for step in steps.STEPS]  # one sequence: the DAG's tasks are the steps
+    # one sequence: the DAG's tasks are the steps, the per-shard ones in the group mapped over the shards
+    assert order[1:] == [f"shard.{s.name}" if s.per_shard else s.name for s in steps.STEPS]
+    from airflow.sdk.definitions.taskgroup import MappedTaskGroup
+
+    assert isinstance(dag.task_group.get_child_by_label("shard"), MappedTaskGroup)
     assert set(dag.params) == {"sites", "site_ids", "base_url", "as_of"}
 
 

@@ -1,5 +1,6 @@
-"""The zwgk_pipeline DAG (crawl → classify → index → measure) run with Airflow's dag.test() on the demo
-web over HTTP, the real model and the real Elasticsearch; a second run is incremental and idempotent."""
+"""The zwgk_pipeline DAG (crawl → classify → index per shard of sites, then measure) run with Airflow's
+dag.test() on the demo web over HTTP, the real model and the real Elasticsearch, in shards of two sites; a
+second run is incremental and idempotent."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.dag_settings import SITES_DIR
+from pipeline.demo import task_results
 from tests.fixtures.airflow import load_dag, task_states, task_xcom
 
 DEMO_SITES = SITES_DIR / "demo.yaml"
@@ -18,8 +20,17 @@ def _versions(es, index: str) -> dict[str, int]:
     return {h["_id"]: h["_version"] for h in hits}
 
 
-def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, es_prefix, demo_web, classifier):
+def _classified(paths: str | list[str]) -> list[dict]:
+    """The classified documents of every shard."""
+    paths = [paths] if isinstance(paths, str) else paths
+    return [json.loads(line) for p in paths for line in Path(p).read_text(encoding="utf-8").splitlines()]
+
+
+def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, es_prefix, demo_web, classifier,
+                                                              monkeypatch):
     from index.schema import alias
+
+    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")  # the demo's 5 enabled sites: 3 shards
 
     dag = load_dag("zwgk_pipeline")
     conf = {"sites": str(DEMO_SITES), "site_ids": [], "base_url": str(demo_web), "as_of": demo_web.today.isoformat()}
@@ -28,13 +39,18 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     first = dag.test(run_conf=conf)
     states = task_states(first)
     assert str(first.state) == "success", states
-    assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(("crawl", "classify", "index", "measure"), "success")
+    tasks = ("shards", "shard.crawl", "shard.classify", "shard.index", "measure")
+    assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(tasks, "success")
     first_requests = len(demo_web.requests) - before
+    shards = task_xcom(first, "shards")
+    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news"]]
 
-    crawl, classify, index = (task_xcom(first, t) for t in ("crawl", "classify", "index"))
+    results = task_results(first)  # each step's results combined over the shards
+    crawl, classify, index = (results[t] for t in ("crawl", "classify", "index"))
+    assert len(crawl["documents"]) == 3 and len(set(crawl["documents"])) == 3, "each shard in its own folder"
     assert crawl["document_count"] > 20 and crawl["snapshot_count"] > 5
     assert classify["classified"] + classify["reused"] == crawl["document_count"]
-    classified = [json.loads(line) for line in Path(classify["documents"]).read_text(encoding="utf-8").splitlines()]
+    classified = _classified(classify["documents"])
     assert all(d["kind"] for d in classified), "every document gets a kind"
     assert sum(1 for d in classified if d["topics"]) >= len(classified) // 4, "plan topics are assigned"
 
@@ -64,7 +80,8 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     before = len(demo_web.requests)
     second = dag.test(run_conf=conf)
     assert str(second.state) == "success", task_states(second)
-    crawl2, classify2, index2 = (task_xcom(second, t) for t in ("crawl", "classify", "index"))
+    results2 = task_results(second)
+    crawl2, classify2, index2 = (results2[t] for t in ("crawl", "classify", "index"))
     assert crawl2["document_count"] == 0 and classify2["classified"] == 0 and index2["documents"]["indexed"] == 0
     assert crawl2["not_modified"] > 0
     assert len(demo_web.requests) - before < first_requests / 2

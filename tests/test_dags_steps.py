@@ -188,3 +188,23 @@ def test_a_document_changes_shape_once_per_boundary(tmp_path, es, es_prefix, cla
     for doc in docs:
         stored = es.get(index=alias("documents"), id=doc.id)["_source"]
         assert Document.from_dict(stored) == Document.from_dict(written[doc.url])
+
+
+def test_shards_are_planned_once_per_run_and_their_results_combine(monkeypatch):
+    """plan_shards cuts the enabled sites by ZWGK_SHARD_SITES and keeps the cut for the run (a retry or a
+    resumed run sees the same shards); each shard works in its own folder; combine adds the shards up."""
+    run = steps.Run(f"steps-shards-{uuid.uuid4().hex[:8]}", SITES_DIR / "demo.yaml", base_url="http://demo.example")
+    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")
+    shards = steps.plan_shards(run)
+    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news"]]
+    monkeypatch.setenv("ZWGK_SHARD_SITES", "10")
+    assert steps.plan_shards(run) == shards  # fixed in shards.json
+    dirs = {run.for_shard(s).dir for s in shards}
+    assert len(dirs) == 3 and all(d.parent == run.dir for d in dirs)
+    assert [(s.name, s.per_shard) for s in steps.STEPS] == [
+        ("crawl", True), ("classify", True), ("index", True), ("measure", False)]
+
+    a = {"document_count": 3, "documents": "a.jsonl", "version": "v", "errors": 0, "index": {"indexed": 2}}
+    b = {"document_count": 4, "documents": "b.jsonl", "version": "v", "errors": 1, "index": {"indexed": 5}}
+    assert steps.combine([a, b]) == {"document_count": 7, "documents": ["a.jsonl", "b.jsonl"], "version": "v",
+                                     "errors": 1, "index": {"indexed": 7}}

@@ -403,3 +403,127 @@ def test_two_node_cluster_loses_a_node_mid_index_and_search_exactly_once(two_nod
     assert sorted(c["prirep"] for c in copies) == ["p", "r"] and all(int(c["docs"]) == len(expected) for c in copies)
     print(f"killed {node.node_name(victim)} at {killed_at} docs; indexed {report.indexed} + {len(in_letters)} "
           f"replayed; {searcher.answered} searches answered, {searcher.answered - answered_at_kill} after the kill")
+
+
+# --- Celery: two workers take the shards, one is SIGKILLed mid-shard, the other finishes it -------------
+
+
+@pytest.fixture
+def celery_cluster(converted_model, classifier, es, monkeypatch):  # classifier: the topic head fitted and cached
+    """The project's Redis and PostgreSQL (pipeline.services, installed from Debian when missing) and a real
+    Airflow on the CeleryExecutor with two workers, in a ZWGK_HOME of its own (the converted model linked in,
+    the model caches copied);
+    every process stopped and the services' data removed afterwards."""
+    import tempfile
+
+    from pipeline import services
+    from tests.fixtures.celery_cluster import CeleryCluster, service_port
+    from zwgk import settings
+
+    home = Path(tempfile.mkdtemp(prefix="zwgk-celery-"))
+    home.chmod(0o755)  # the services' user (as root: zwgk-svc) keeps its data below it
+    (home / "models").symlink_to(Path(converted_model).parent)
+    if (settings.home() / "cache").is_dir():  # the fitted topic head: not fitted again by every classify task
+        shutil.copytree(settings.home() / "cache", home / "cache")
+    ports = {"ZWGK_REDIS_PORT": service_port(), "ZWGK_PG_PORT": service_port(), "ZWGK_AIRFLOW_API_PORT": service_port()}
+    # ZWGK_MODEL: the same model name as the session's, so the nlp caches copied above are keyed the same
+    env = {"ZWGK_HOME": home, **ports, "ZWGK_INDEX_PREFIX": "drill-celery", "ZWGK_SHARD_SITES": 2,
+           "ZWGK_MODEL": converted_model}
+    for key, value in env.items():
+        monkeypatch.setenv(key, str(value))
+    cluster = None
+    try:
+        services.start()
+        cluster = CeleryCluster(home, services.env())
+        yield cluster
+    finally:
+        if cluster is not None:
+            cluster.stop_all()
+        services.stop()
+        shutil.rmtree(services.services_dir(), ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _article_paths(today) -> set[str]:
+    """Every article page the demo web serves (what a complete crawl of its sites can find)."""
+    from demo.render import build_sites, load_site_data
+
+    return {a.path for site in build_sites(today, load_site_data()) for c in site.columns for a in c.articles
+            if a.status == 200}
+
+
+def test_celery_worker_killed_mid_shard_the_other_completes_it(celery_cluster, es, demo_web):
+    """The pipeline DAG through the real scheduler on two Celery workers: the shards go to both; a worker
+    crawling or classifying a shard is SIGKILLed (its whole process tree, as a lost machine); the scheduler finds
+    the task without a heartbeat and retries it on the other worker; every page fetched is indexed once."""
+    from urllib.parse import urlsplit
+
+    from elasticsearch import helpers
+
+    from index.schema import alias, drop_indices, ensure_indices
+    from pipeline.dag_settings import SITES_DIR
+    from zwgk.es import get_client
+
+    cluster, timings, started = celery_cluster, {}, time.monotonic()
+    client = get_client()
+    drop_indices(client)
+    ensure_indices(client)
+    cluster.airflow("db", "migrate")
+    timings["migrate"] = time.monotonic() - started
+    cluster.start_all(workers=2, api_port=int(os.environ["ZWGK_AIRFLOW_API_PORT"]))
+    cluster.wait_for_dag(timeout=180)
+    timings["parsed"] = time.monotonic() - started
+    mark = len(demo_web.requests)
+    # two shards of two sites (www, the largest, left out: each classify task loads the model and classifies
+    # its shard, minutes on a busy 2-core machine)
+    conf = {"sites": str(SITES_DIR / "demo.yaml"), "site_ids": ["sthjj", "scjgj", "mzj", "news"],
+            "base_url": str(demo_web), "as_of": demo_web.today.isoformat()}
+    cluster.trigger("celery-drill", conf)
+
+    ran_on: dict[tuple[str, int], set[str]] = {}  # (task, map index) → the workers seen running it
+    killed: tuple[str, int, str] | None = None
+    deadline = time.monotonic() + 420
+    while cluster.run_state("celery-drill") not in ("success", "failed") and time.monotonic() < deadline:
+        cluster.check_alive(killed=killed[2] if killed else None)
+        for task_id, index, state, _try, pid in cluster.task_instances("celery-drill"):
+            worker = cluster.worker_of(pid) if state == "running" else None
+            if worker:
+                ran_on.setdefault((task_id, index), set()).add(worker)
+        shard_workers = {w for (t, _), ws in ran_on.items() if t.startswith("shard.") for w in ws}
+        if killed is None and shard_workers == {"worker1", "worker2"}:
+            killed = _kill_a_worker_mid_shard(cluster)
+            if killed:
+                timings["killed"] = time.monotonic() - started
+        time.sleep(1)
+    timings["finished"] = time.monotonic() - started
+    print(f"celery drill timings (s): {json.dumps({k: round(v) for k, v in timings.items()})}, killed: {killed}")
+
+    tis = {(t, i): (s, n) for t, i, s, n, _ in cluster.task_instances("celery-drill")}
+    assert cluster.run_state("celery-drill") == "success", (tis, cluster.log_tails())
+    assert killed is not None, ("no worker was caught crawling or classifying a shard", ran_on)
+    task_id, index, victim = killed
+    assert tis[(task_id, index)] == ("success", 2), tis  # try 1 died with its worker, try 2 ran on the other
+    assert ran_on[(task_id, index)] == {"worker1", "worker2"}, ran_on
+    assert sum(1 for t, _ in tis if t == "shard.index") == 2
+
+    # every article the workers fetched is in Elasticsearch, once, indexed once (version 1: no re-index)
+    fetched = set(demo_web.paths(200)[mark:]) & _article_paths(demo_web.today)
+    client.indices.refresh(index=alias("documents"))
+    docs = list(helpers.scan(client, index=alias("documents"), query={"query": {"match_all": {}}},
+                             _source=["url"], version=True))
+    paths = [urlsplit(d["_source"]["url"]).path for d in docs]
+    assert fetched and fetched <= set(paths), sorted(fetched - set(paths))[:10]
+    assert len(paths) == len(set(paths))
+    assert {d["_version"] for d in docs} == {1}
+    drop_indices(client)
+
+
+def _kill_a_worker_mid_shard(cluster) -> tuple[str, int, str] | None:
+    """SIGKILL the worker running a shard's crawl or classify (mid-shard: not yet indexed), if one is."""
+    for task_id, index, state, _try, pid in cluster.task_instances("celery-drill"):
+        mid_shard = state == "running" and task_id in ("shard.crawl", "shard.classify")
+        worker = cluster.worker_of(pid) if mid_shard else None
+        if worker:
+            cluster.kill_tree(worker)
+            return task_id, index, worker
+    return None
