@@ -21,7 +21,7 @@ from lxml import html as lhtml
 from crawlers.extract import gkml
 from crawlers.extract.dates import DATE_RE, _from_match, url_date
 from crawlers.extract.jpage import expand_datastore, jpage_plan, proxy_pages
-from crawlers.extract.meta import _is_attachment
+from crawlers.extract.meta import _is_attachment, leads_somewhere
 from crawlers.extract.paging import CREATE_PAGE_RE, PageRef, next_link, numbered_pages, script_pages
 from zwgk.document import ListItem
 
@@ -106,7 +106,7 @@ def parse_list(html: str | lhtml.HtmlElement, url: str, *, all_groups: bool = Fa
                 continue
         href = (a.get("href") or "").strip()
         title = re.sub(r"\s+", " ", a.get("title") or a.text_content()).strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")) or not title or title in _PAGER_TEXTS:
+        if not leads_somewhere(href) or not title or title in _PAGER_TEXTS:
             continue
         link = urljoin(url, href).split("#")[0]
         if link in seen or link == url or urlsplit(link).netloc != host or _is_attachment(link):

@@ -126,12 +126,20 @@ def _is_attachment(url: str) -> bool:
     return "." in path.rsplit("/", 1)[-1] and path.rsplit(".", 1)[-1] in ATTACHMENT_EXTS
 
 
+NOT_A_PAGE = ("javascript:", "mailto:", "#")  # hrefs that run script, send mail or stay on the page
+
+
+def leads_somewhere(href: str) -> bool:
+    """An anchor's (stripped) href names another page or file: not empty, script, mail or in-page."""
+    return bool(href) and not href.startswith(NOT_A_PAGE)
+
+
 def extract_attachments(tree: lhtml.HtmlElement, base_url: str) -> list[Attachment]:
     """Links to pdf/doc/docx/xls/xlsx/wps/zip… files: (anchor text or file name, absolute URL)."""
     found: dict[str, Attachment] = {}
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
+        if not leads_somewhere(href):
             continue
         url = urljoin(base_url, href)
         if _is_attachment(url) and url not in found:
@@ -157,7 +165,7 @@ def extract_related(tree: lhtml.HtmlElement, base_url: str) -> list[str]:
         for node in scope:
             for a in node.iter("a"):
                 href = (a.get("href") or "").strip()
-                if href and not href.startswith(("javascript:", "#", "mailto:")):
+                if leads_somewhere(href):
                     url = urljoin(base_url, href)
                     if not _is_attachment(url) and url not in urls:
                         urls.append(url)

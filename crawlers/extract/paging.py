@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from lxml import html as lhtml
 
+from crawlers.extract.meta import leads_somewhere
+
 CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 NEXT_TEXTS = ("下一页", "下页", "后一页", "下一頁", "下頁", "後一頁", "next", "Next", ">", "›", "»")
 # index_2.html, list_3.shtml, 2.html (page files next to the first one)
@@ -73,7 +75,7 @@ def numbered_pages(tree: lhtml.HtmlElement, url: str) -> list[str]:
     found: dict[str, int] = {}
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
+        if not leads_somewhere(href):
             continue
         if not _PAGER_TEXT.match(re.sub(r"\s+", "", a.text_content())):
             continue
