@@ -12,8 +12,8 @@ from alerts.weekly import build_weekly_alert
 from measures import stored
 from measures.digest import weekly_digest
 from tests.fixtures.measures import index_records
-from tests.test_measures_freshness import AS_OF, _blank_site, _fresh_site, _stale_site
-from tests.test_measures_timeliness import _docs as timeliness_docs
+from tests.fixtures.weekly import index_known_week
+from tests.test_measures_freshness import AS_OF, _fresh_site
 from zwgk.jsonable import jsonable
 
 
@@ -25,12 +25,7 @@ def _as_json(report) -> dict:
 @pytest.fixture
 def measured(es, es_prefix):
     """Freshness and timeliness data with known answers, indexed; both reports computed and stored."""
-    docs, snaps = list(timeliness_docs()), []
-    for build in (_fresh_site, _stale_site, _blank_site):
-        d, s = build()
-        docs += d
-        snaps += s
-    index_records(es, docs, snaps)
+    index_known_week(es)
     fresh, fresh_id = stored.compute_and_save(es, "freshness", AS_OF)
     timely, timely_id = stored.compute_and_save(es, "timeliness", AS_OF)
     assert (fresh_id, timely_id) == ("freshness:2026-W47", "timeliness:2026-11-23")
