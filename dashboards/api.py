@@ -47,6 +47,22 @@ def iso_week(week: Annotated[str, Query(description="ISO week, e.g. 2026-W47")])
 AsOf = Annotated[date, Depends(as_of_day)]
 
 
+def plan_key(
+    plan: Annotated[str | None, Query(max_length=40, description="one plan's key (GET /api/plans), e.g. bj2016; "
+                                      "default: every plan in force")] = None,
+) -> str | None:
+    """A plan filter, checked against the plans in force (zwgk.plans)."""
+    from zwgk.plans import plan_choice
+
+    try:
+        return plan_choice(plan)
+    except KeyError as exc:
+        raise HTTPException(400, f"参数错误: plan: {exc.args[0]}") from None
+
+
+PlanKey = Annotated[str | None, Depends(plan_key)]
+
+
 def es(request: Request):
     """The app's Elasticsearch client (created on first use when the app was built without one)."""
     state = request.app.state
@@ -61,8 +77,8 @@ Client = Annotated[object, Depends(es)]
 
 
 @router.get("/overview", summary="总览: this week's compliance at a glance", tags=["pages"])
-def overview(client: Client, as_of: AsOf) -> dict:
-    return pages.overview.summary(client, as_of)
+def overview(client: Client, as_of: AsOf, plan: PlanKey) -> dict:
+    return pages.overview.summary(client, as_of, plan)
 
 
 @router.get("/freshness/heatmap", summary="更新热力图: updates per site and ISO week", tags=["pages"])
@@ -80,21 +96,29 @@ def freshness_snapshots(
 
 
 @router.get("/agencies", summary="机构: agencies with sites, documents or plan duties", tags=["pages"])
-def agencies(client: Client, as_of: AsOf) -> dict:
-    return pages.agencies.listing(client, as_of)
+def agencies(client: Client, as_of: AsOf, plan: PlanKey) -> dict:
+    return pages.agencies.listing(client, as_of, plan)
 
 
 @router.get("/agencies/{agency}", summary="机构记分卡: one agency's sites, topics, timeliness and alerts", tags=["pages"])
-def agency_scorecard(client: Client, agency: str, as_of: AsOf) -> dict:
-    card = pages.agencies.scorecard(client, agency, as_of)
+def agency_scorecard(client: Client, agency: str, as_of: AsOf, plan: PlanKey) -> dict:
+    card = pages.agencies.scorecard(client, agency, as_of, plan)
     if card is None:
         raise HTTPException(404, f"未知机构: {agency}")
     return card
 
 
+@router.get("/plans", summary="The plans in force: key, title, year, region (the `plan` filter's values)", tags=["pages"])
+def plans() -> dict:
+    from zwgk.plans import load_plans
+
+    found = load_plans()
+    return {"namespaced": found.namespaced, "items": [e.to_dict() | {"path": e.path.name} for e in found.entries]}
+
+
 @router.get("/topics", summary="规划议题: the plan's topic tree with responsible agencies and document counts", tags=["pages"])
-def topics(client: Client) -> dict:
-    return pages.topics.tree(client)
+def topics(client: Client, plan: PlanKey) -> dict:
+    return pages.topics.tree(client, plan)
 
 
 @router.get("/topics/{topic_id}", summary="One plan topic: text, agencies, obligations and matching documents", tags=["pages"])
@@ -103,16 +127,17 @@ def topic_detail(
     topic_id: str,
     page: Annotated[int, Query(ge=1, le=searching.MAX_PAGE)] = 1,
     size: Annotated[int, Query(ge=1, le=searching.MAX_PAGE_SIZE)] = 20,
+    plan: PlanKey = None,
 ) -> dict:
-    detail = pages.topics.detail(client, topic_id, page, size)
+    detail = pages.topics.detail(client, topic_id, page, size, plan)
     if detail is None:
         raise HTTPException(404, f"未知议题: {topic_id}")
     return detail
 
 
 @router.get("/timeliness", summary="时效: lag distributions per duty and the overdue list", tags=["pages"])
-def timeliness(client: Client, as_of: AsOf) -> dict:
-    return pages.timeliness.lags_and_overdue(client, as_of)
+def timeliness(client: Client, as_of: AsOf, plan: PlanKey) -> dict:
+    return pages.timeliness.lags_and_overdue(client, as_of, plan)
 
 
 @router.get("/search", summary="检索: keyword search with filters, highlights, sorting and paging", tags=["search"])

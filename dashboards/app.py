@@ -130,12 +130,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         return secured(JSONResponse({"detail": "服务器内部错误"}, status_code=500))
 
 
+def _plan_choices() -> list[tuple[str, str]]:
+    """(key, title) of each plan in force when there are several: the pages' plan filter (?plan=)."""
+    from zwgk.plans import load_plans
+
+    plans = load_plans()
+    return [(e.key, e.plan.name) for e in plans.entries] if plans.namespaced else []
+
+
 def _add_pages(app: FastAPI, templates: Jinja2Templates) -> None:
     def render(request: Request, page: str, title: str) -> HTMLResponse:
         return templates.TemplateResponse(
             request,
             f"{page}.html",
-            {"page": page, "title": title, "pages": PAGES, "login": bool(app.state.auth_token)},
+            {"page": page, "title": title, "pages": PAGES, "login": bool(app.state.auth_token), "plans": _plan_choices()},
         )
 
     for path, page, title in PAGES:

@@ -111,9 +111,9 @@ def run_search(client: Elasticsearch, params: SearchParams) -> dict[str, Any]:
 
 def options(client: Elasticsearch) -> dict[str, Any]:
     """Choices for the filters: agencies and sites present in the index, column types, kinds, plan topics."""
-    from zwgk.plan import load_plan
+    from zwgk.plans import load_plans
 
-    topics = [{"id": t.id, "title": to_simplified(t.title), "level": t.level} for t in load_plan().walk()]
+    topics = [{"id": t.id, "title": to_simplified(t.title), "level": t.level} for t in load_plans().view().walk()]
     return {
         "agencies": queries.field_values(client, "agency"),
         "sites": queries.field_values(client, "site_id"),

@@ -179,6 +179,9 @@ def _filters(req: SearchRequest) -> list[dict[str, Any]]:
             filters.append({"terms": {es_field: values}})
     topics = _values(req.topic)
     if topics:
+        from zwgk.plans import load_plans
+
+        topics = [q for t in topics for q in load_plans().qualify(t)]  # a bare 3.1 under several plans: each plan's
         should: list[dict[str, Any]] = [{"terms": {"topic_ids": topics}}]
         should += [{"prefix": {"topic_ids": f"{t}."}} for t in topics]
         filters.append({"bool": {"should": should, "minimum_should_match": 1}})

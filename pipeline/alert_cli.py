@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from zwgk.cliargs import day
+from zwgk.cliargs import day, plan_key
 
 
 def _es_errors(func):
@@ -40,6 +40,8 @@ def register(sub) -> None:
                                          "and on later runs.")
     weekly.add_argument("--as-of", type=day, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
     weekly.add_argument("--dry-run", action="store_true", help="print the alert; send and record nothing")
+    weekly.add_argument("--plan", type=plan_key, default=None, metavar="KEY",
+                        help="one plan's duties only, as its own alert (keys: `zwgk plan list`; default every plan's)")
     weekly.set_defaults(func=_es_errors(_weekly))
 
     wl = sub.add_parser("watchlist", help="saved keyword queries that alert on new matching documents",
@@ -82,7 +84,7 @@ def _client():
 def _weekly(args) -> int:
     from pipeline.alerting import run_weekly_alert
 
-    out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run)
+    out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run, plan=args.plan)
     if args.dry_run:
         print(out.message.text)
     if not out.deliveries and not args.dry_run:
