@@ -88,9 +88,10 @@ def _obligation_line(o) -> str:
 
 def cmd_topics(args: argparse.Namespace) -> int:
     from zwgk.plan import PlanError, load_plan
+    from zwgk.plans import load_plans
 
     try:
-        plan = load_plan(args.plan)
+        plan = load_plan(args.plan) if args.plan else load_plans().view()  # several in force: side by side
     except (OSError, PlanError) as exc:
         print(f"zwgk topics: cannot read the plan: {exc}", file=sys.stderr)
         return 1
