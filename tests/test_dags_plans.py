@@ -170,3 +170,35 @@ def test_city_and_district_plans_kept_apart_from_classifier_to_dashboard(es, es_
         assert http.get("/api/topics", params={"plan": "sh2025"}).status_code == 400
         page = http.get("/timeliness", params={"plan": "dc2017"}).text
         assert 'id="plan-choice"' in page and '<option value="dc2017">' in page
+        _choose_a_plan_in_chromium(url)
+
+
+def _choose_a_plan_in_chromium(url: str) -> None:
+    """The pages' plan chooser: the topic tree shows one plan's topics, and the plan goes with the API calls and
+    the links to other pages."""
+    from playwright.sync_api import sync_playwright
+
+    from zwgk.plans import plan_of
+
+    def tree(page) -> list[str]:
+        page.wait_for_selector("body[data-loaded='1']", timeout=20_000)
+        return page.locator("#topic-tree button").evaluate_all("els => els.map(e => e.dataset.topic)")
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        calls: list[str] = []
+        page.on("request", lambda r: calls.append(r.url) if "/api/" in r.url else None)
+        page.goto(url + "topics")
+        assert {plan_of(t) for t in tree(page)} == {"bj2016", "dc2017"}
+        with page.expect_navigation():
+            page.select_option("#plan-choice", "dc2017")
+        ids = tree(page)
+        assert ids and {plan_of(t) for t in ids} == {"dc2017"} and "plan=dc2017" in page.url
+        with page.expect_navigation():
+            page.click(".topbar nav a[href*='/timeliness']")
+        page.wait_for_selector("body[data-loaded='1']", timeout=20_000)
+        assert "plan=dc2017" in page.url and page.input_value("#plan-choice") == "dc2017"
+        assert any("/api/timeliness" in c and "plan=dc2017" in c for c in calls), calls
+        browser.close()
