@@ -139,6 +139,14 @@ def test_city_and_district_plans_kept_apart_from_classifier_to_dashboard(es, es_
     assert refused.value.code == 2
     assert "no plan 'sh2025' in force" in capsys.readouterr().err
 
+    # the weekly alert of one plan is its own (key and text), the other plan's duties left out
+    from pipeline.alerting import run_weekly_alert
+
+    alerts = {key: run_weekly_alert(es, demo_today, channels=[], dry_run=True, plan=key) for key in plans.keys()}
+    assert alerts["dc2017"].key.startswith("weekly:dc2017:") and alerts["bj2016"].key.startswith("weekly:bj2016:")
+    assert "bj2016:" not in alerts["dc2017"].message.text and "dc2017:" not in alerts["bj2016"].message.text
+    assert "bj2016:" in alerts["bj2016"].message.text  # the city plan's overdue duties, named by their plan
+
     # the dashboard over HTTP: a plan filter on the topic tree, the timeliness page and an agency's scorecard
     with serve_dashboard(_free_port()) as url, httpx.Client(base_url=url, timeout=60) as http:
         q = {"as_of": demo_today.isoformat()}
