@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +13,7 @@ import pytest
 
 from index import store
 from tests.fixtures.measures import doc
+from tests.fixtures.serve import serve as _serve
 from tests.test_dashboard_api import AS_OF, WEEK, XSS_TITLE, _docs, _snapshots
 
 pytestmark = pytest.mark.slow
@@ -24,12 +21,6 @@ pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboard"
 Q = f"as_of={AS_OF.isoformat()}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +46,6 @@ def server(es, es_module_prefix, tmp_path_factory):
     with _serve(create_app(client=es, auth_token="")) as url:
         yield url
     mp.undo()
-
-
-@contextmanager
-def _serve(app):
-    """Serve an app with uvicorn on a free 127.0.0.1 port for the block; yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
