@@ -100,7 +100,7 @@ def required_role(path: str, method: str) -> str:
     return "viewer" if method in SAFE_METHODS else "admin"
 
 
-def authorize(request: Request) -> Principal | None:
+async def authorize(request: Request) -> Principal | None:
     """The dependency on every route: the request's account when its role may use the route, else 403."""
     path = request.url.path
     if is_public(path):
@@ -131,12 +131,16 @@ def client_address(request: Request) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """False for a state-changing request a browser sent from another site (CSRF); clients that send
-    neither Origin nor Sec-Fetch-Site (curl, scripts) are not browsers and pass."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return False
+    """False for a state-changing request a browser sent from another site (CSRF). Browsers say so in
+    Sec-Fetch-Site; older ones only send Origin, compared with Host (or a proxy's X-Forwarded-Host).
+    Clients that send neither (curl, scripts) are not browsers and pass."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc in (request.headers.get("host"), request.headers.get("x-forwarded-host"))
 
 
 def safe_next(target: str | None) -> str:
