@@ -56,7 +56,7 @@ def register(sub) -> None:
     wsub.add_parser("list", help="list watchlists").set_defaults(func=_es_errors(_wl_list))
     rm = wsub.add_parser("remove", help="delete a watchlist")
     rm.add_argument("name")
-    rm.add_argument("--owner", default="", help="the account it belongs to (as given to add)")
+    rm.add_argument("--owner", default=None, help="the account it belongs to, when several have one of that name")
     rm.set_defaults(func=_es_errors(_wl_remove))
     run = wsub.add_parser("run", help="check every watchlist now and alert new matches")
     run.add_argument("--dry-run", action="store_true", help="show matches; send nothing, move no checkpoints")
@@ -119,9 +119,14 @@ def _wl_list(args) -> int:
 
 
 def _wl_remove(args) -> int:
-    from pipeline.watchlists import remove_watchlist
+    from pipeline.watchlists import WatchlistError, remove_watchlist
 
-    if remove_watchlist(_client(), args.name, args.owner):
+    try:
+        removed = remove_watchlist(_client(), args.name, args.owner)
+    except WatchlistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if removed:
         print(f"removed {args.name!r}")
         return 0
     print(f"no watchlist named {args.name!r}", file=sys.stderr)

@@ -89,7 +89,19 @@ def list_watchlists(client: Elasticsearch, owner: str | None = None) -> list[dic
     return [h["_source"] for h in resp.body["hits"]["hits"]]
 
 
-def remove_watchlist(client: Elasticsearch, name: str, owner: str = "") -> bool:
+def remove_watchlist(client: Elasticsearch, name: str, owner: str | None = None) -> bool:
+    """Delete `owner`'s watchlist `name`; owner None: the one watchlist of that name, whoever owns it."""
+    if owner is None:
+        try:
+            hits = client.search(index=alias("watchlists"), query={"term": {"name": name.strip()}}, size=2,
+                                 source_includes=["owner"])["hits"]["hits"]
+        except NotFoundError:
+            return False
+        if len(hits) > 1:
+            raise WatchlistError(f"several accounts have a watchlist named {name!r}: say whose (--owner)")
+        if not hits:
+            return False
+        owner = hits[0]["_source"].get("owner") or ""
     try:
         client.delete(index=alias("watchlists"), id=_wid(name, owner), refresh="wait_for")
         return True
