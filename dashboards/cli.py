@@ -37,12 +37,13 @@ def run_dashboard(args) -> int:
     from dashboards.accounts import count_admins
     from dashboards.app import NO_ADMIN, create_app
     from dashboards.assets import ECHARTS_VENDORED
-    from zwgk.es import display_url, get_client
+    from zwgk.es import display_url, get_client, quiet_transport
 
     log = logging.getLogger("zwgk.dashboard")
     client = get_client(args.es_url)
     login = auth.login_wanted(host=args.host)
     if login:
+        quiet_transport()  # ES down: one line below, not the transport's retry tracebacks first
         try:
             admins = count_admins(client)
         except (TransportError, ApiError) as exc:

@@ -80,8 +80,9 @@ def _run(command):
 
 def _client():
     from dashboards.accounts import ensure_store
-    from zwgk.es import get_client
+    from zwgk.es import get_client, quiet_transport
 
+    quiet_transport()  # the transport's retry tracebacks would bury the one-line answer (-v shows them)
     client = get_client()
     ensure_store(client)
     return client

@@ -329,3 +329,18 @@ def test_production_refuses_to_start_without_an_admin_then_the_cli_makes_one(es,
     es.indices.refresh(index=alias("audit"))
     actions = [(e["action"], e["target"]) for e in audit.recent(es) if e["actor"].startswith("cli")]
     assert ("user.add", "boss") in actions and ("user.revoke", "boss") in actions
+
+
+def test_elasticsearch_down_is_503_for_sessions_and_logins():
+    from elasticsearch import Elasticsearch
+
+    from dashboards.app import create_app
+
+    dead = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    client = TestClient(create_app(client=dead, login=True), raise_server_exceptions=False)  # no lifespan: it would refuse
+    me = client.get("/api/me", headers={"Authorization": "Bearer some-session"})
+    assert me.status_code == 503 and me.json() == {"detail": "检索服务暂不可用"} and me.headers["x-frame-options"] == "DENY"
+    login = client.post("/api/login", json={"username": "ana", "password": "whatever-it-is"})
+    assert login.status_code == 503 and login.json() == {"detail": "检索服务暂不可用"}
+    assert client.get("/login").status_code == 200  # the form itself still loads
+    assert client.get("/api/topics").status_code == 401  # no session: asked to log in, nothing read
