@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class Throttle:
         self.limit, self.window, self.clock = limit, window_seconds, clock
         self._failures: dict[str, deque[float]] = {}
         self._calls = 0
+        self._lock = threading.Lock()  # logins are checked in worker threads
 
     def _recent(self, key: str) -> deque[float]:
         now = self.clock()
@@ -170,18 +172,20 @@ class Throttle:
 
     def retry_after(self, key: str) -> int:
         """Seconds until `key` may try again (0: now)."""
-        found = self._recent(key)
-        if len(found) < self.limit:
-            return 0
-        return max(1, math.ceil(found[0] + self.window - self.clock()))
+        with self._lock:
+            found = self._recent(key)
+            if len(found) < self.limit:
+                return 0
+            return max(1, math.ceil(found[0] + self.window - self.clock()))
 
     def failed(self, key: str) -> int:
         """Note a failure; returns how many are in the window now."""
-        self._calls += 1
-        if self._calls % self.SWEEP_EVERY == 0:  # forget keys that went quiet, so memory stays bounded
-            for k in [k for k in self._failures if not self._recent(k)]:
-                del self._failures[k]
-        found = self._recent(key)
-        found.append(self.clock())
-        self._failures[key] = found
-        return len(found)
+        with self._lock:
+            self._calls += 1
+            if self._calls % self.SWEEP_EVERY == 0:  # forget keys that went quiet, so memory stays bounded
+                for k in [k for k in self._failures if not self._recent(k)]:
+                    del self._failures[k]
+            found = self._recent(key)
+            found.append(self.clock())
+            self._failures[key] = found
+            return len(found)

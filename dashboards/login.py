@@ -24,6 +24,7 @@ from zwgk.weeks import TZ
 
 router = APIRouter()
 MAX_FORM = 8192  # bytes of a login form; a name and a password fit many times over
+NAME_KEPT = 100
 
 
 def now_ms() -> int:
@@ -67,6 +68,7 @@ def _wait_message(seconds: int, locked: bool) -> str:
 
 def attempt(request: Request, name: str, password: str) -> Attempt:
     """Check a login (runs in a worker thread: argon2 and Elasticsearch block)."""
+    name = name[:NAME_KEPT]  # longer is no account's name; the audit log and the throttle keep no more
     state = request.app.state
     client, policy, address = _client(request), state.policy, auth.client_address(request)
     accounts.ensure_store(client)

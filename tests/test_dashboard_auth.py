@@ -189,6 +189,17 @@ def test_ten_wrong_passwords_lock_the_account_for_a_while(people):
     assert outcomes.count("failed") == 9 and outcomes.count("locked") >= 3 and "ok" in outcomes
 
 
+def test_wrong_passwords_sent_at_once_are_all_counted(people):
+    """Ten wrong passwords in parallel (worker threads writing one account record): none is lost, it locks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(_app(people)) as url, ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda i: httpx.post(f"{url}/api/login", json={"username": "bea", "password": f"no-{i}"},
+                                                     timeout=60).status_code, range(10)))
+    assert sorted(answers) == [401] * 9 + [429]  # the one counted tenth locks it and says so
+    assert accounts.get_user(people, "bea").locked_until_ms > time.time() * 1000
+
+
 def test_one_address_is_throttled_across_accounts(people):
     with serve(_app(people, address_failures=4, address_window_seconds=60)) as url:
         for name in ("ana", "bea", "vic", "nobody"):
