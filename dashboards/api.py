@@ -1,6 +1,7 @@
 """The JSON API behind every page (`/api/...`, documented at /openapi.json and /docs).
 
-Read-only over Elasticsearch, except POST /api/watchlists (saving a search as a watchlist).
+Read-only over Elasticsearch, except POST /api/watchlists (saving a search as a watchlist) and the
+accounts routes (dashboards.login, dashboards.admin). Roles: dashboards.auth.ROUTE_ROLES.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from dashboards import pages, searching
+from dashboards import audit, auth, pages, searching
 from zwgk.weeks import Week, check_day, parse_week, today
 
 router = APIRouter(prefix="/api")
@@ -158,12 +159,17 @@ def search_options(client: Client) -> dict:
     responses={200: {"content": {"text/csv": {}, searching.XLSX_TYPE: {}}}},
 )
 def search_export(
+    request: Request,
     client: Client,
+    user: auth.CurrentUser,
     params: Annotated[searching.SearchParams, Depends()],
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "csv",
     limit: Annotated[int, Query(ge=1, le=searching.MAX_EXPORT, description="rows to export")] = searching.DEFAULT_EXPORT,
 ) -> Response:
-    return searching.export_response(client, params, format, limit)
+    response = searching.export_response(client, params, format, limit)
+    audit.record(client, user.name, "export", target=params.q or "", address=auth.client_address(request),
+                 detail=f"{format} {limit} rows max; {request.url.query}")
+    return response
 
 
 @router.get("/alerts", summary="告警: alert history and status", tags=["alerts"])
@@ -185,11 +191,20 @@ class WatchlistIn(BaseModel):
     filters: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
-@router.get("/watchlists", summary="Saved searches (watchlists)", tags=["alerts"])
-def watchlists(client: Client) -> dict:
-    return {"items": pages.alerts.watchlists(client)}
+def _owner(user: auth.Principal) -> str:
+    """Whose watchlists a request reads and writes: its account's; "" (everyone's) in the login-free demo."""
+    return "" if user.local else user.name
 
 
-@router.post("/watchlists", status_code=201, summary="Save a search as a watchlist (the one write)", tags=["alerts"])
-def save_watchlist(client: Client, body: WatchlistIn) -> dict:
-    return pages.alerts.save_watchlist(client, body.name, body.query, body.filters)
+@router.get("/watchlists", summary="Saved searches (watchlists): your own; an admin sees everyone's", tags=["alerts"])
+def watchlists(client: Client, user: auth.CurrentUser) -> dict:
+    owner = None if user.local or user.can("admin") else user.name
+    return {"items": pages.alerts.watchlists(client, owner)}
+
+
+@router.post("/watchlists", status_code=201, summary="Save a search as your watchlist", tags=["alerts"])
+def save_watchlist(request: Request, client: Client, user: auth.CurrentUser, body: WatchlistIn) -> dict:
+    saved = pages.alerts.save_watchlist(client, body.name, body.query, body.filters, owner=_owner(user))
+    audit.record(client, user.name, "watchlist.save", target=body.name, address=auth.client_address(request),
+                 detail=body.query)
+    return saved

@@ -1,7 +1,7 @@
 """Index layout: one versioned index per kind behind an alias, created from composable templates.
 
 `{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts,
-watchlists and reports. Everything reads and writes through the alias, so a mapping change is a new version
+watchlists, reports and the dashboard's users, sessions and audit. Everything reads and writes through the alias, so a mapping change is a new version
 plus `migrate()` (copy, then an atomic alias swap) without touching callers.
 
 Chinese analysis with what the integ-test-zip distribution has (no analysis-common, so no `cjk`
@@ -23,7 +23,8 @@ from zwgk.es import KINDS, alias
 log = logging.getLogger(__name__)
 
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
-VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1}
+VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "users": 1, "sessions": 1,
+            "audit": 1}
 TEMPLATE_PRIORITY = 200
 REPLICAS = "0-1"  # auto_expand_replicas: a copy on a second data node when there is one
 
@@ -45,6 +46,8 @@ ANALYSIS = {
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
+LONG = {"type": "long"}
+STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 # alerts and watchlists take new fields freely; new strings are exact-match keywords, not analysed text
 STRINGS_AS_KEYWORDS = [
     {"strings": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 2048}}}
@@ -174,6 +177,40 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "computed_at": DATE,
             "inputs": KEYWORD,
             "body": {"type": "text", "index": False},
+        },
+    },
+    # the dashboard's accounts (dashboards/accounts.py): _id = name; times in epoch ms where compared
+    "users": {
+        "dynamic": False,
+        "properties": {
+            "name": KEYWORD,
+            "role": KEYWORD,
+            "password_hash": STORED_ONLY,
+            "created_at": DATE,
+            "updated_at": DATE,
+            "last_login_at": DATE,
+            "sessions_after_ms": LONG,
+            "failed": {"type": "integer"},
+            "failed_since_ms": LONG,
+            "locked_until_ms": LONG,
+        },
+    },
+    # login sessions (dashboards/sessions.py): _id = SHA-256 of the session token, never the token
+    "sessions": {
+        "dynamic": False,
+        "properties": {"user": KEYWORD, "created_ms": LONG, "seen_ms": LONG, "expires_ms": LONG, "address": KEYWORD},
+    },
+    # who did what (dashboards/audit.py): logins, exports, watchlist and account changes
+    "audit": {
+        "dynamic": False,
+        "properties": {
+            "at": DATE,
+            "actor": KEYWORD,
+            "action": KEYWORD,
+            "target": KEYWORD,
+            "outcome": KEYWORD,
+            "address": KEYWORD,
+            "detail": {"type": "keyword", "ignore_above": 2048},
         },
     },
 }

@@ -52,11 +52,13 @@ def register(sub) -> None:
     add.add_argument("query")
     for f in ("agency", "site-id", "column-type", "topic", "kind"):
         add.add_argument(f"--{f}", action="append", help=f"filter on {f} (repeatable)")
-    add.add_argument("--owner", default="", help="who to ask about it")
+    add.add_argument("--owner", default="", help="the dashboard account it belongs to (default: none; "
+                                                 "only admins see it in the dashboard)")
     add.set_defaults(func=_es_errors(_wl_add))
     wsub.add_parser("list", help="list watchlists").set_defaults(func=_es_errors(_wl_list))
     rm = wsub.add_parser("remove", help="delete a watchlist")
     rm.add_argument("name")
+    rm.add_argument("--owner", default=None, help="the account it belongs to, when several have one of that name")
     rm.set_defaults(func=_es_errors(_wl_remove))
     run = wsub.add_parser("run", help="check every watchlist now and alert new matches")
     run.add_argument("--dry-run", action="store_true", help="show matches; send nothing, move no checkpoints")
@@ -119,9 +121,14 @@ def _wl_list(args) -> int:
 
 
 def _wl_remove(args) -> int:
-    from pipeline.watchlists import remove_watchlist
+    from pipeline.watchlists import WatchlistError, remove_watchlist
 
-    if remove_watchlist(_client(), args.name):
+    try:
+        removed = remove_watchlist(_client(), args.name, args.owner)
+    except WatchlistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if removed:
         print(f"removed {args.name!r}")
         return 0
     print(f"no watchlist named {args.name!r}", file=sys.stderr)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "measures.cli",  # report
     "pipeline.alert_cli",  # alert, watchlist
     "dashboards.cli",  # dashboard
+    "dashboards.user_cli",  # user
     "pipeline.cli",  # run, demo
 )
 
