@@ -1,4 +1,5 @@
-"""Fill each document's nlp fields: topics, kind, agencies, sentiment (news), interprets (interpretations).
+"""Fill each document's nlp fields: topics, kind, agencies, tone (news: `sentiment` label and `sentiment_score`),
+interprets (interpretations).
 
 `load_classifier()` gives one Classifier per process (model loaded once); `Classifier.classify(docs)`
 works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify` (zwgk.jsonl's reader and
@@ -20,6 +21,7 @@ from nlp.agencies import document_agencies
 from nlp.kind import KIND_FEATURES, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
+from nlp.tone import lexicon_tone, load_tone_model
 from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head
 from zwgk.document import Document, TopicScore
 from zwgk.forks import ForkSafeLock
@@ -71,6 +73,7 @@ class Classifier:
         first = self.plans.entries[0]
         self.plan, self.topics = first.plan, self.scorers[first.key]  # the first plan (what `zwgk nlp eval` scores)
         self.kinds = load_kind_model(self.embedder)
+        self.tone = load_tone_model(self.embedder)
         self._lock = ForkSafeLock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
@@ -89,10 +92,25 @@ class Classifier:
         for doc, kind in zip(docs, document_kinds(docs, embs, self.kinds), strict=True):
             doc.kind = kind
             doc.agencies = document_agencies(doc, self.registry)
-        for doc, text, topics in zip(docs, texts, self._topics(docs, texts, embs), strict=True):
+        for doc, topics in zip(docs, self._topics(docs, texts, embs), strict=True):
             doc.topics = topics
-            doc.sentiment = sentiment_score(text) if _is_news(doc) else None
             doc.interprets = policy_reference(doc) if doc.kind == "interpretation" else None
+        self._tone(docs, texts, embs)
+
+    def _tone(self, docs: list[Document], texts: list[str], embs) -> None:
+        """`sentiment` (negative / neutral / positive) and `sentiment_score` of the news in a batch; None for the rest."""
+        news = [i for i, d in enumerate(docs) if _is_news(d)]
+        for doc in docs:
+            doc.sentiment = doc.sentiment_score = None
+        if not news:
+            return
+        scores = [sentiment_score(texts[i]) for i in news]
+        if self.tone is not None:
+            tones = self.tone.predict([docs[i].title for i in news], [docs[i].body for i in news], embs[news])
+        else:
+            tones = [lexicon_tone(s) for s in scores]
+        for i, tone, score in zip(news, tones, scores, strict=True):
+            docs[i].sentiment, docs[i].sentiment_score = tone, score
 
     def _topics(self, docs: list[Document], texts: list[str], embs) -> list[list[TopicScore]]:
         """Each document's topics among the plans that bind its agency (zwgk.plans.PlanSet.binding), best first,
@@ -147,7 +165,7 @@ def classifier_version() -> str:
     rule modules), without loading the model: a cache key for callers that skip re-classifying."""
     import hashlib
 
-    from nlp import embed, model, onnx_int8, topics
+    from nlp import embed, model, onnx_int8, tone, topics
     from zwgk import settings
 
     h = hashlib.sha1()
@@ -156,7 +174,8 @@ def classifier_version() -> str:
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
     for path in (*topics.LABELLED, *settings.plan_paths(), settings.agencies_path(),
-                 *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "agencies", "topics"))):
+                 tone.TONE_SET, *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "tone", "softmax", "agencies",
+                                                               "topics"))):
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()[:16]

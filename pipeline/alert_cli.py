@@ -8,6 +8,8 @@ import sys
 
 from zwgk.cliargs import day, plan_key
 
+NO_CHANNEL = "no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)"
+
 
 def _es_errors(func):
     """Elasticsearch down or refusing: one clear line and exit status 1, not a traceback."""
@@ -43,6 +45,15 @@ def register(sub) -> None:
     weekly.add_argument("--plan", type=plan_key, default=None, metavar="KEY",
                         help="one plan's duties only, as its own alert (keys: `zwgk plan list`; default every plan's)")
     weekly.set_defaults(func=_es_errors(_weekly))
+    spikes = asub.add_parser("spikes", help="negative-news spikes per agency (idempotent per agency, day and channel)",
+                             description="Count each agency's negative news on --day against its own previous 28 days "
+                                         "(robust z-score: median and MAD; a spike needs at least 3 items and z ≥ 3.5, "
+                                         "docs/measures.md) and alert each spike once per channel, with the day's "
+                                         "negative news and their events as evidence.")
+    spikes.add_argument("--day", type=day, default=None,
+                        help="the day to check, YYYY-MM-DD (default: yesterday, Beijing)")
+    spikes.add_argument("--dry-run", action="store_true", help="print the spikes; send and record nothing")
+    spikes.set_defaults(func=_es_errors(_spikes))
 
     wl = sub.add_parser("watchlist", help="saved keyword queries that alert on new matching documents",
                         description="Query syntax is `zwgk search`'s: words, \"phrases\", OR, NOT, parentheses.")
@@ -90,11 +101,30 @@ def _weekly(args) -> int:
     if args.dry_run:
         print(out.message.text)
     if not out.deliveries and not args.dry_run:
-        print("no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)",
-              file=sys.stderr)
+        print(NO_CHANNEL, file=sys.stderr)
     for d in out.retried + out.deliveries:
         print(f"{d.key}\t{d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
     return 1 if out.failed else 0
+
+
+def _spikes(args) -> int:
+    from index.schema import ensure_indices
+    from pipeline.spike_alerts import run_spike_alerts
+
+    client = _client()
+    ensure_indices(client, ("documents",))  # a store with no documents yet has no spike, not an error
+    runs = run_spike_alerts(client, args.day, dry_run=args.dry_run)
+    if not runs:
+        print("no spike", file=sys.stderr)
+    elif not args.dry_run and not any(run.deliveries for run in runs):
+        print(NO_CHANNEL, file=sys.stderr)
+    for run in runs:
+        s = run.spike
+        print(f"{s.day}\t{s.agency}\t{s.count} negative (median {s.median:g}, z {s.z:g})\t"
+              + (", ".join(s.event_ids) or "-"))
+        for d in run.deliveries:
+            print(f"  {d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
+    return 1 if any(d.status == "failed" for run in runs for d in run.deliveries) else 0
 
 
 def _wl_add(args) -> int:
