@@ -9,6 +9,7 @@ import pytest
 
 from crawlers.run import crawl
 from crawlers.sites import demo_sites_path
+from zwgk.text import to_simplified
 
 FAST = {  # keep the suite fast: short timeouts, small backoff, quick AutoThrottle start
     "AUTOTHROTTLE_START_DELAY": 0.02,
@@ -144,7 +145,7 @@ def test_list_date_then_flagged_url_date(docs):
 
 def test_news_from_feed_and_list(docs):
     news = [d for d in docs.values() if d["site_id"] == "news"]
-    assert len(news) == 6 and all(d["source_type"] == "news" for d in news)
+    assert len(news) == 7 and all(d["source_type"] == "news" for d in news)
     d = _doc(docs, "_9101.html")
     assert d["published_at"] == "2026-11-25T08:30:00+08:00"
 
@@ -275,3 +276,20 @@ def test_cli_adhoc_crawl_and_reset(demo_web, tmp_path, capsys):
     assert main(["crawl", "--reset-site", "adhoc-127-0-0-1", "--state-dir", str(tmp_path / "state")]) == 0
     assert "forgot 2 article URLs and 1 list pages" in capsys.readouterr().out
     assert main(["crawl", "--url", "ftp://x/", "--out", str(out)]) == 2
+
+
+def test_news_outlets_carry_multi_source_stories_and_a_negative_day(docs):
+    """Issue 17's demo news: the air pollution alert on four outlets (one in traditional script, served
+    in Big5; one reposted a day later), and six items about 市民政局 on one day against a quiet baseline."""
+    alert = [d for d in docs.values() if "空气重污染橙色预警" in to_simplified(d["title"]) and d["source_type"] == "news"
+             and "启动应急减排措施" in to_simplified(d["title"])]
+    assert {d["site_id"] for d in alert} >= {"sdwb", "bfds", "xjrb", "news"}
+    days = sorted(d["published_at"][:10] for d in alert if d["site_id"] != "news" or "_9107" in d["url"])
+    assert days[0] == "2026-11-23" and days[-1] == "2026-11-24"  # the repost a day later
+    hk = _doc(docs, "/xjrb/ndxw/202611/t20261123_9402.html")
+    assert hk["title"] == "北京發佈空氣重污染橙色預警 啓動應急減排措施" and "應急減排" in hk["body"]
+    mca = [d for d in docs.values() if d["source_type"] == "news" and "民政局" in d["body"]]
+    per_day: dict[str, int] = {}
+    for d in mca:
+        per_day[d["published_at"][:10]] = per_day.get(d["published_at"][:10], 0) + 1
+    assert per_day.pop("2026-11-24") == 6 and max(per_day.values()) == 1

@@ -30,7 +30,7 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
                                                               monkeypatch):
     from index.schema import alias
 
-    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")  # the demo's 5 enabled sites: 3 shards
+    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")  # the demo's 8 enabled sites: 4 shards
 
     dag = load_dag("zwgk_pipeline")
     conf = {"sites": str(DEMO_SITES), "site_ids": [], "base_url": str(demo_web), "as_of": demo_web.today.isoformat()}
@@ -43,11 +43,11 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(tasks, "success")
     first_requests = len(demo_web.requests) - before
     shards = task_xcom(first, "shards")
-    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news"]]
+    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news", "sdwb"], ["bfds", "xjrb"]]
 
     results = task_results(first)  # each step's results combined over the shards
     crawl, classify, index = (results[t] for t in ("crawl", "classify", "index"))
-    assert len(crawl["documents"]) == 3 and len(set(crawl["documents"])) == 3, "each shard in its own folder"
+    assert len(crawl["documents"]) == 4 and len(set(crawl["documents"])) == 4, "each shard in its own folder"
     assert crawl["document_count"] > 20 and crawl["snapshot_count"] > 5
     assert classify["classified"] + classify["reused"] == crawl["document_count"]
     classified = _classified(classify["documents"])
