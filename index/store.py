@@ -24,7 +24,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from index import schema
 from zwgk import settings, text
-from zwgk.document import NLP_FIELDS, ColumnSnapshot, Document, has_nlp
+from zwgk.document import EVENT_FIELDS, NLP_FIELDS, ColumnSnapshot, Document, has_nlp
 from zwgk.jsonl import BadLine, json_line, read_jsonl
 from zwgk.weeks import now_iso
 
@@ -153,10 +153,14 @@ def _blank_dates_to_null(source: dict[str, Any], names: tuple[str, ...]) -> dict
 
 
 def _document_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
-    """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones."""
+    """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones, and
+    one not grouped yet keeps its event."""
     partial = dict(source)
     if not has_nlp(source):  # not classified yet
         for name in (*NLP_FIELDS, "topic_ids"):
+            partial.pop(name, None)
+    for name in EVENT_FIELDS:
+        if partial.get(name) is None:
             partial.pop(name, None)
     return {"_op_type": "update", "_index": index, "_id": source["id"], "doc": partial, "upsert": source}
 
