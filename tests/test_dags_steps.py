@@ -202,7 +202,7 @@ def test_shards_are_planned_once_per_run_and_their_results_combine(monkeypatch):
     dirs = {run.for_shard(s).dir for s in shards}
     assert len(dirs) == 4 and all(d.parent == run.dir for d in dirs)
     assert [(s.name, s.per_shard) for s in steps.STEPS] == [
-        ("crawl", True), ("classify", True), ("index", True), ("measure", False)]
+        ("crawl", True), ("classify", True), ("index", True), ("events", True), ("measure", False)]
 
     a = {"document_count": 3, "documents": "a.jsonl", "version": "v", "errors": 0, "index": {"indexed": 2}}
     b = {"document_count": 4, "documents": "b.jsonl", "version": "v", "errors": 1, "index": {"indexed": 5}}

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "nlp.cli",  # model, classify, nlp
     "measures.cli",  # report
     "pipeline.alert_cli",  # alert, watchlist
+    "pipeline.events_cli",  # events
     "dashboards.cli",  # dashboard
     "pipeline.cli",  # run, demo
 )

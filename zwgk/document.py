@@ -1,6 +1,6 @@
 """The document record: one definition that every stage imports and adds to.
 
-crawl fills url … fetched_at; nlp fills text_norm … interprets; index stores it whole.
+crawl fills url … fetched_at; nlp fills text_norm … interprets; events sets event_id; index stores it whole.
 The JSON-lines format the crawler writes and `zwgk index` reads is `Document.to_dict()` per line.
 """
 
@@ -19,6 +19,7 @@ COLUMN_TYPES = ("动态要闻", "通知公告", "政策文件", "政策解读", 
 KINDS = ("policy", "interpretation", "press_conference", "penalty_notice", "notice", "news", "other")
 DATE_SOURCES = ("meta", "disclosure_table", "visible_line", "list_page", "url", "feed")
 NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")  # what classifying adds to a Document
+EVENT_FIELDS = ("event_id",)  # what grouping into events adds (events/); kept in the index when a re-crawl has none
 
 
 def canonical_url(url: str) -> str:
@@ -70,6 +71,8 @@ class Document:
     agencies: list[str] = field(default_factory=list)  # agencies concerned, current names
     sentiment: float | None = None  # negative public-opinion signal in [0, 1], news only
     interprets: str | None = None  # for an interpretation: URL or 文号 or 《title》 of its policy
+    # --- events ---
+    event_id: str | None = None  # the event (same story across sources) it belongs to; set by events/
 
     @property
     def id(self) -> str:
