@@ -165,6 +165,17 @@ def opinion_event(client: Client, event_id: Annotated[str, Path(max_length=100)]
     return event
 
 
+@router.get("/opinion/trend", summary="负面舆情趋势: an agency's negative-news share per day, with its spike alerts",
+            tags=["opinion"])
+def opinion_trend(
+    client: Client,
+    as_of: AsOf,
+    agency: Annotated[str | None, Query(max_length=200, description="agency concerned (default: the most negative)")] = None,
+    days: Annotated[int, Query(ge=7, le=180, description="days ending with as_of")] = pages.opinion.TREND_DAYS,
+) -> dict:
+    return pages.opinion.trend(client, agency or None, days, as_of)
+
+
 @router.get("/alerts", summary="告警: alert history and status", tags=["alerts"])
 def alerts(
     client: Client,
