@@ -18,12 +18,13 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
+from zwgk.document import upgrade_record
 from zwgk.es import KINDS, alias
 
 log = logging.getLogger(__name__)
 
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
-VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "events": 1}
+VERSIONS = {"documents": 2, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "events": 1}
 TEMPLATE_PRIORITY = 200
 REPLICAS = "0-1"  # auto_expand_replicas: a copy on a second data node when there is one
 
@@ -98,7 +99,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "indexed_at": DATE,
             "topic_ids": KEYWORD,
             "topics": {"properties": {"id": KEYWORD, "score": {"type": "float"}}},
-            "sentiment": {"type": "float"},
+            "sentiment": KEYWORD,  # v2: the tone label (v1 held the lexicon's score here)
+            "sentiment_score": {"type": "float"},
             "attachments": {"properties": {"name": KEYWORD, "url": KEYWORD}},
             "event_id": KEYWORD,
             # the MinHash signature events/ joins later reposts against (stored, not searched)
@@ -211,6 +213,10 @@ MAPPINGS: dict[str, dict[str, Any]] = {
 }
 
 
+# what a record of an older version becomes in the current one (migrate)
+UPGRADES = {"documents": upgrade_record}
+
+
 def index_name(kind: str, version: int | None = None) -> str:
     """The concrete index behind the alias, e.g. `zwgk-documents-v1`."""
     return f"{alias(kind)}-v{version or VERSIONS[kind]}"
@@ -238,6 +244,9 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
         client.indices.put_index_template(name=alias(kind), **template_body(kind))
         name = index_name(kind)
         if client.indices.exists_alias(name=alias(kind)):
+            if current_index(client, kind) != name:  # an older version's index: its mapping would refuse records
+                log.warning("%s points at %s; migrating to %s", alias(kind), current_index(client, kind), name)
+                migrate(client, kind)
             existing.append(alias(kind))
         else:
             try:
@@ -274,8 +283,9 @@ def migrate(client: Elasticsearch, kind: str) -> str:
     if not client.indices.exists(index=new):
         client.indices.create(index=new)
     if old:
+        upgrade = UPGRADES.get(kind, lambda source: source)
         actions = (
-            {"_index": new, "_id": hit["_id"], "_source": hit["_source"]}
+            {"_index": new, "_id": hit["_id"], "_source": upgrade(hit["_source"])}
             for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}})
         )
         helpers.bulk(client, actions, chunk_size=1000)

@@ -1,4 +1,5 @@
-"""Fill each document's nlp fields: topics, kind, agencies, sentiment (news), interprets (interpretations).
+"""Fill each document's nlp fields: topics, kind, agencies, tone (news: `sentiment` label and `sentiment_score`),
+interprets (interpretations).
 
 `load_classifier()` gives one Classifier per process (model loaded once); `Classifier.classify(docs)`
 works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify` (zwgk.jsonl's reader and
@@ -20,6 +21,7 @@ from nlp.agencies import document_agencies
 from nlp.kind import KIND_FEATURES, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
+from nlp.tone import lexicon_tone, load_tone_model
 from nlp.topics import TopicScorer, doc_text, load_labelled, transfer_head
 from zwgk.document import Document
 from zwgk.forks import ForkSafeLock
@@ -66,6 +68,7 @@ class Classifier:
         if self.topics.head is None and (head := transfer_head(self.embedder)) is not None:
             self.topics.use_head(head)  # no labels for this plan: the head learnt under the packaged one
         self.kinds = load_kind_model(self.embedder)
+        self.tone = load_tone_model(self.embedder)
         self._lock = ForkSafeLock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
@@ -85,10 +88,25 @@ class Classifier:
             doc.kind = kind
             doc.agencies = document_agencies(doc, self.registry)
         probs = self.topics.probabilities(texts, embs, [d.kind for d in docs], [d.agencies for d in docs])
-        for doc, text, topics in zip(docs, texts, self.topics.decide(probs, texts), strict=True):
+        for doc, topics in zip(docs, self.topics.decide(probs, texts), strict=True):
             doc.topics = topics
-            doc.sentiment = sentiment_score(text) if _is_news(doc) else None
             doc.interprets = policy_reference(doc) if doc.kind == "interpretation" else None
+        self._tone(docs, texts, embs)
+
+    def _tone(self, docs: list[Document], texts: list[str], embs) -> None:
+        """`sentiment` (negative / neutral / positive) and `sentiment_score` of the news in a batch; None for the rest."""
+        news = [i for i, d in enumerate(docs) if _is_news(d)]
+        for doc in docs:
+            doc.sentiment = doc.sentiment_score = None
+        if not news:
+            return
+        scores = [sentiment_score(texts[i]) for i in news]
+        if self.tone is not None:
+            tones = self.tone.predict([docs[i].title for i in news], [docs[i].body for i in news], embs[news])
+        else:
+            tones = [lexicon_tone(s) for s in scores]
+        for i, tone, score in zip(news, tones, scores, strict=True):
+            docs[i].sentiment, docs[i].sentiment_score = tone, score
 
 
 def load_kind_model(embedder) -> KindModel | None:
@@ -127,7 +145,7 @@ def classifier_version() -> str:
     rule modules), without loading the model: a cache key for callers that skip re-classifying."""
     import hashlib
 
-    from nlp import embed, model, onnx_int8, topics
+    from nlp import embed, model, onnx_int8, tone, topics
     from zwgk import settings
 
     h = hashlib.sha1()
@@ -136,7 +154,8 @@ def classifier_version() -> str:
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
     for path in (*topics.LABELLED, settings.plan_path(), settings.agencies_path(),
-                 *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "agencies", "topics"))):
+                 tone.TONE_SET, *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "tone", "softmax", "agencies",
+                                                               "topics"))):
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()[:16]

@@ -41,6 +41,15 @@ def register(sub) -> None:
     weekly.add_argument("--as-of", type=day, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
     weekly.add_argument("--dry-run", action="store_true", help="print the alert; send and record nothing")
     weekly.set_defaults(func=_es_errors(_weekly))
+    spikes = asub.add_parser("spikes", help="negative-news spikes per agency (idempotent per agency, day and channel)",
+                             description="Count each agency's negative news on --day against its own previous 28 days "
+                                         "(robust z-score: median and MAD; a spike needs at least 3 items and z ≥ 3.5, "
+                                         "docs/measures.md) and alert each spike once per channel, with the day's "
+                                         "negative news and their events as evidence.")
+    spikes.add_argument("--day", type=day, default=None,
+                        help="the day to check, YYYY-MM-DD (default: yesterday, Beijing)")
+    spikes.add_argument("--dry-run", action="store_true", help="print the spikes; send and record nothing")
+    spikes.set_defaults(func=_es_errors(_spikes))
 
     wl = sub.add_parser("watchlist", help="saved keyword queries that alert on new matching documents",
                         description="Query syntax is `zwgk search`'s: words, \"phrases\", OR, NOT, parentheses.")
@@ -91,6 +100,24 @@ def _weekly(args) -> int:
     for d in out.retried + out.deliveries:
         print(f"{d.key}\t{d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
     return 1 if out.failed else 0
+
+
+def _spikes(args) -> int:
+    from index.schema import ensure_indices
+    from pipeline.spike_alerts import run_spike_alerts
+
+    client = _client()
+    ensure_indices(client, ("documents",))  # a store with no documents yet has no spike, not an error
+    runs = run_spike_alerts(client, args.day, dry_run=args.dry_run)
+    if not runs:
+        print("no spike", file=sys.stderr)
+    for run in runs:
+        s = run.spike
+        print(f"{s.day}\t{s.agency}\t{s.count} negative (median {s.median:g}, z {s.z:g})\t"
+              + (", ".join(s.event_ids) or "-"))
+        for d in run.deliveries:
+            print(f"  {d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
+    return 1 if any(d.status == "failed" for run in runs for d in run.deliveries) else 0
 
 
 def _wl_add(args) -> int:

@@ -395,6 +395,14 @@ def watchlists_step(client=None) -> dict[str, Any]:
     }
 
 
+def spikes_step(day: date | str | None = None, client=None) -> dict[str, Any]:
+    """Alert each agency's negative-news spike of `day` (default: yesterday in Beijing) once per channel."""
+    from pipeline.spike_alerts import run_spike_alerts
+
+    runs = run_spike_alerts(client or _client(), parse_as_of(day) if day else None)
+    return {"spikes": [r.spike.to_dict() | {"deliveries": [d.to_dict() for d in r.deliveries]} for r in runs]}
+
+
 # --- the sequence ---------------------------------------------------------------------------------
 
 
