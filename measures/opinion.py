@@ -99,90 +99,19 @@ def event_documents(client: Elasticsearch, event_id: str, size: int = 500) -> di
     return {**event["_source"], "documents": docs}
 
 
-# --- negative-news trend per agency (read here until measures/spikes.py's negative_trend is merged) ---
 
-TREND_DAYS = 30
-TONE_KEYS = 20  # distinct sentiment values per day: the three labels, or an older float score per document
+def news_agencies(client: Elasticsearch, as_of: date, days: int, size: int = 200) -> list[dict[str, Any]]:
+    """Agencies concerned by news in the `days` ending with as_of, most news first, with how many were
+    negative: the choices of the 舆情 page's trend (measures.spikes.negative_trend)."""
+    from measures.spikes import NEGATIVE, NEWS
 
-
-def _is_negative(value: Any) -> bool:
-    """The tone of a sentiment bucket's key: the label, or (documents classified before labels) the score."""
-    from events.records import tone
-
-    return tone({"source_type": "news", "sentiment": value}) == "negative"
-
-
-def negative_trend(client: Elasticsearch, agency: str | None, days: int, as_of: date) -> dict[str, Any]:
-    """Per day of the `days` ending with as_of (Asia/Shanghai): news documents concerning the agency (every
-    news document when None), how many are negative and their share; with the spike alerts recorded for it.
-
-    Returns {agency, as_of, days: [{day, news, negative, share}], spikes: [{day, agency, key}]}.
-    """
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    first = as_of - timedelta(days=days - 1)
-    start = datetime.combine(first, time(0), TZ)
-    end = datetime.combine(as_of + timedelta(days=1), time(0), TZ)
-    filters: list[dict[str, Any]] = [
-        {"term": {"source_type": "news"}},
-        {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}},
-    ]
-    if agency:
-        filters.append({"term": {"agencies": agency}})
-    aggs = {"per_day": {
-        "date_histogram": {"field": "published_at", "calendar_interval": "day", "time_zone": "+08:00",
-                           "min_doc_count": 0, "format": "yyyy-MM-dd",
-                           "extended_bounds": {"min": first.isoformat(), "max": as_of.isoformat()}},
-        "aggs": {"tone": {"terms": {"field": "sentiment", "size": TONE_KEYS}}},
-    }}
+    start, end = period_bounds(as_of, "day")
+    start -= timedelta(days=days - 1)
+    query = {"bool": {"filter": [NEWS, {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}}]}}
     try:
-        res = client.search(index=alias("documents"), size=0, query={"bool": {"filter": filters}}, aggs=aggs)
-        buckets = res["aggregations"]["per_day"]["buckets"]
-    except NotFoundError:
-        buckets = []
-    counts = {b["key_as_string"]: (b["doc_count"], sum(t["doc_count"] for t in b["tone"]["buckets"]
-                                                      if _is_negative(t["key"]))) for b in buckets}
-    rows = []
-    for i in range(days):
-        day = (first + timedelta(days=i)).isoformat()
-        news, negative = counts.get(day, (0, 0))
-        rows.append({"day": day, "news": news, "negative": negative, "share": negative / news if news else None})
-    return {"agency": agency, "as_of": as_of.isoformat(), "days": rows,
-            "spikes": spike_alerts(client, agency, first, as_of)}
-
-
-def spike_alerts(client: Elasticsearch, agency: str | None, first: date, last: date) -> list[dict[str, Any]]:
-    """The spike alerts recorded (alerts alias, kind "spike") for the agency on days first..last, one per day."""
-    query: dict[str, Any] = {"bool": {"filter": [{"term": {"kind": "spike"}}]}}
-    if agency:
-        query["bool"]["filter"].append({"term": {"agency": agency}})
-    try:
-        res = client.search(index=alias("alerts"), size=1000, query=query)
+        res = client.search(index=alias("documents"), size=0, query=query, aggs={
+            "a": {"terms": {"field": "agencies", "size": size}, "aggs": {"negative": {"filter": NEGATIVE}}}})
     except NotFoundError:
         return []
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for hit in res["hits"]["hits"]:
-        src = hit["_source"]
-        day = str(src.get("day") or "")[:10]
-        if day and first.isoformat() <= day <= last.isoformat():
-            found.setdefault((str(src.get("agency") or ""), day), {"day": day, "agency": src.get("agency"),
-                                                                   "key": src.get("key")})
-    return sorted(found.values(), key=lambda s: (s["day"], s["agency"] or ""))
-
-
-def news_agencies(client: Elasticsearch, as_of: date, days: int = TREND_DAYS, size: int = 200) -> list[dict[str, Any]]:
-    """Agencies concerned by news in the `days` ending with as_of, most news first, with their negative
-    news: the trend's choices."""
-    start = datetime.combine(as_of - timedelta(days=days - 1), time(0), TZ)
-    end = datetime.combine(as_of + timedelta(days=1), time(0), TZ)
-    query = {"bool": {"filter": [{"term": {"source_type": "news"}},
-                                 {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}}]}}
-    try:
-        res = client.search(index=alias("documents"), size=0, query=query,
-                            aggs={"a": {"terms": {"field": "agencies", "size": size},
-                                        "aggs": {"tone": {"terms": {"field": "sentiment", "size": TONE_KEYS}}}}})
-    except NotFoundError:
-        return []
-    return [{"agency": b["key"], "news": b["doc_count"],
-             "negative": sum(t["doc_count"] for t in b["tone"]["buckets"] if _is_negative(t["key"]))}
+    return [{"agency": b["key"], "news": b["doc_count"], "negative": b["negative"]["doc_count"]}
             for b in res["aggregations"]["a"]["buckets"]]

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline import dag_settings
@@ -123,6 +123,26 @@ def print_alert(as_of: date, file=None) -> None:
         print(f"  → {d.get('channel')}: {d.get('status')} {d.get('error') or ''}".rstrip(), file=file)
 
 
+def print_spike_alerts(as_of: date, file=None) -> None:
+    """Run the daily spike alert for the day before as_of (what the zwgk_spikes DAG does each morning) and
+    print each spike's alert and where it went (recorded in ES, sent once per agency, day and channel)."""
+    file = file or sys.stdout
+    from pipeline.spike_alerts import run_spike_alerts, spike_message
+    from zwgk.es import get_client
+
+    day = as_of - timedelta(days=1)
+    runs = run_spike_alerts(get_client(), day)
+    print(f"\n=== 负面舆情突增告警 spike alerts ({day}) ===", file=file)
+    if not runs:
+        print("(no agency's negative news jumped that day)", file=file)
+    for run in runs:
+        print(spike_message(run.spike).text, file=file)
+        for d in run.deliveries:
+            print(f"  → {d.channel}: {d.status} {d.error or ''}".rstrip(), file=file)
+    if runs and not any(run.deliveries for run in runs):
+        print("(no channel configured: printed only, as the weekly alert above)", file=file)
+
+
 def print_opinion(as_of: date, file=None, size: int = 8) -> None:
     """The week's hot events (the same story across sources) and the agencies' negative news with their spikes."""
     file = file or sys.stdout
@@ -142,8 +162,8 @@ def print_opinion(as_of: date, file=None, size: int = 8) -> None:
     print(f"\n=== 负面舆情 negative news, 14 days ending {as_of} ===", file=file)
     for a in panel["agencies"][:size]:
         print(f"  {a['agency']}: {a['negative']} of {a['news']} news items negative", file=file)
-    spikes = [s for s in panel["spikes"] if s["agency"] == panel["agency"]]
-    print(f"  spike alerts for {panel['agency']}: {', '.join(s['day'] for s in spikes) or 'none recorded'}", file=file)
+    found = ", ".join(f"{s['day']} ({s['count']} negative, z {s['z']})" for s in panel["spikes"]) or "none"
+    print(f"  spikes of {panel['agency']}: {found}", file=file)
 
 
 @contextmanager
@@ -214,6 +234,7 @@ def run_demo(
             return 1
         print_freshness(day)
         print_alert(day)
+        print_spike_alerts(day)
         print_opinion(day)
         # the demo web keeps serving with the dashboard: its document links point there
         with serve_dashboard(dashboard_port) as address:

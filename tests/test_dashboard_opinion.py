@@ -55,9 +55,12 @@ def test_negative_share_per_day_with_the_spike(api):
     rows = {r["day"]: r for r in trend["days"]}
     assert len(trend["days"]) == 14 and trend["days"][-1]["day"] == SPIKE_DAY
     assert rows[SPIKE_DAY]["negative"] == 5 and rows[SPIKE_DAY]["news"] == 5 and rows[SPIKE_DAY]["share"] == 1.0
-    assert rows["2026-11-15"] == {"day": "2026-11-15", "news": 1, "negative": 0, "share": 0.0}
+    assert rows["2026-11-15"] == {"day": "2026-11-15", "news": 1, "negative": 0, "share": 0.0, "spike": False}
+    assert [d for d, r in rows.items() if r["spike"]] == [SPIKE_DAY]
     assert rows["2026-11-14"]["share"] is None  # no news that day: no share, not 0
-    assert [s["day"] for s in trend["spikes"]] == [SPIKE_DAY] and trend["negative"] == 5 and trend["news"] == 9
+    [spike] = trend["spikes"]  # measures.spikes' robust z over the agency's own quiet baseline
+    assert spike["day"] == SPIKE_DAY and spike["count"] == 5 and spike["median"] == 0 and spike["z"] >= 3.5
+    assert trend["negative"] == 5 and trend["news"] == 9
     # without an agency the panel opens on the one with a spike
     default = _get(api, "/api/opinion/trend", as_of=AS_OF.isoformat())
     assert default["agency"] == MCA and {a["agency"] for a in default["agencies"]} == {MCA, "北京市生态环境局"}

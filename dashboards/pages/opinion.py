@@ -1,32 +1,37 @@
 """舆情 (/opinion): hot events with their timelines, sources, first publisher and tone; an event's
-documents; each agency's negative-news share per day with its spike alerts.
+documents; each agency's negative-news share per day with its spikes.
 
 The events come from measures.opinion (hot_events, event_documents: /api/opinion/hot and
-/api/opinion/events/{id}); this module adds the trend panel's data and the agencies to choose from.
+/api/opinion/events/{id}), the trend and spikes from measures.spikes (negative_trend, spikes); this module
+puts the trend panel together: the agency shown, its days, its spikes and the agencies to choose from.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from measures import opinion
+from measures import opinion, spikes
 
-TREND_DAYS = opinion.TREND_DAYS
+TREND_DAYS = 30
 
 
 def trend(client: Elasticsearch, agency: str | None, days: int, as_of: date) -> dict[str, Any]:
-    """The negative-share trend of one agency (all news when None) and the agencies to choose from; without
-    an agency the one with the most negative news in the window is shown, so the panel is never empty."""
+    """One agency's negative news per day over the `days` ending with as_of, with its spikes (statistic:
+    measures.spikes) and the agencies to choose from; without an agency, the one with the strongest spike
+    in the window, else the one with the most negative news, so the panel opens on what needs a look."""
     choices = opinion.news_agencies(client, as_of, days)
-    if not agency and choices:
-        spiked = {s["agency"] for s in opinion.spike_alerts(client, None, as_of - timedelta(days=days - 1), as_of)}
-        agency = max(choices, key=lambda c: (c["agency"] in spiked, c["negative"], c["news"]))["agency"]
-    data = opinion.negative_trend(client, agency, days, as_of)
-    data["agencies"] = choices
-    data["negative"] = sum(r["negative"] for r in data["days"])
-    data["news"] = sum(r["news"] for r in data["days"])
-    return data
-
+    found = spikes.spikes(as_of, days=days, agency=agency, client=client, evidence=False)
+    if not agency:
+        if found:
+            agency = found[0].agency  # largest z first
+        elif choices:
+            agency = max(choices, key=lambda c: (c["negative"], c["news"]))["agency"]
+    rows = spikes.negative_trend(agency, days, as_of, client=client) if agency else []
+    return {
+        "agency": agency, "as_of": as_of.isoformat(), "days": rows, "agencies": choices,
+        "spikes": sorted((s.to_dict() for s in found if s.agency == agency), key=lambda s: s["day"]),
+        "news": sum(r["news"] for r in rows), "negative": sum(r["negative"] for r in rows),
+    }

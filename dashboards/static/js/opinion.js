@@ -107,12 +107,12 @@
     sel.dataset.agency = d.agency || "";
     replace("trend-summary", d.agency ? `${d.agency}：近 ${d.days.length} 天新闻 ${d.news} 篇，负面 ${d.negative} 篇` : "没有新闻");
     const rows = d.days || [];
-    const spikeDays = new Set((d.spikes || []).map((s) => s.day));
+    const spikeDays = new Set(rows.filter((r) => r.spike).map((r) => r.day));
     chart("trend-chart", {
       tooltip: { trigger: "axis", formatter: (ps) => {
         const r = rows[ps[0].dataIndex];
         return esc(r.day) + "<br>负面 " + esc(r.negative) + " / " + esc(r.news) + " 篇" +
-          (r.share === null ? "" : "（" + esc((r.share * 100).toFixed(0)) + "%）") + (spikeDays.has(r.day) ? "<br>突增告警" : "");
+          (r.share === null ? "" : "（" + esc((r.share * 100).toFixed(0)) + "%）") + (spikeDays.has(r.day) ? "<br>负面突增" : "");
       } },
       legend: { bottom: 0 },
       grid: { left: 50, right: 50, top: 20, bottom: 50 },
@@ -130,8 +130,10 @@
     replace("spikes", table([
       { label: "突增日期", key: "day" },
       { label: "机构", key: "agency" },
-      { label: "负面报道", render: (s) => String((rows.find((r) => r.day === s.day) || {}).negative || "") , num: true },
-    ], d.spikes || [], "这一时段没有突增告警"));
+      { label: "负面报道", key: "count", num: true },
+      { label: "此前28天中位数", key: "median", num: true },
+      { label: "稳健 z 值", key: "z", num: true },
+    ], d.spikes || [], "这一时段没有负面突增"));
   }
 
   async function load() {
