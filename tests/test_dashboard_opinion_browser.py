@@ -70,10 +70,14 @@ def test_negative_trend_shows_the_spike(page, server):
     _open(page, server, f"/opinion?{Q}")
     assert page.locator("#trend-agency").input_value() == MCA
     assert "负面 5" in page.locator("#trend-summary").text_content()
-    assert "2026-11-24" in page.locator("#spikes").text_content()
+    spike = page.locator("#spikes tbody tr").first.text_content()
+    assert "2026-11-24" in spike and MCA in spike  # its day, agency, count, baseline median and z
+    marked = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('trend-chart')).getOption()"
+                           ".series[0].markPoint.data.map((p) => p.coord[0])")
+    assert marked == ["2026-11-24"]  # the spike is pinned on the share line
     page.select_option("#trend-agency", "北京市生态环境局")
     page.wait_for_function("() => document.querySelector('#trend-summary').textContent.startsWith('北京市生态环境局')")
-    assert "没有突增告警" in page.locator("#spikes").text_content()
+    assert "没有负面突增" in page.locator("#spikes").text_content()
     page.screenshot(path=str(ARTIFACTS / "opinion-trend.png"), full_page=True)
     _no_script_ran(page)
 
