@@ -279,15 +279,13 @@ def test_cli_adhoc_crawl_and_reset(demo_web, tmp_path, capsys):
 
 
 def test_news_outlets_carry_multi_source_stories_and_a_negative_day(docs):
-    """Issue 17's demo news: the air pollution alert on four outlets (one in traditional script, served
+    """Issue 17's demo news: the new air quality stations on four outlets (one in traditional script, served
     in Big5; one reposted a day later), and six items about 市民政局 on one day against a quiet baseline."""
-    alert = [d for d in docs.values() if "空气重污染橙色预警" in to_simplified(d["title"]) and d["source_type"] == "news"
-             and "启动应急减排措施" in to_simplified(d["title"])]
-    assert {d["site_id"] for d in alert} >= {"sdwb", "bfds", "xjrb", "news"}
-    days = sorted(d["published_at"][:10] for d in alert if d["site_id"] != "news" or "_9107" in d["url"])
-    assert days[0] == "2026-11-23" and days[-1] == "2026-11-24"  # the repost a day later
+    story = [d for d in docs.values() if d["source_type"] == "news" and "空气质量监测站" in to_simplified(d["title"])]
+    assert sorted(d["site_id"] for d in story) == ["bfds", "news", "sdwb", "xjrb"]
+    assert sorted(d["published_at"][:10] for d in story) == ["2026-11-23"] * 3 + ["2026-11-24"]  # a repost a day later
     hk = _doc(docs, "/xjrb/ndxw/202611/t20261123_9402.html")
-    assert hk["title"] == "北京發佈空氣重污染橙色預警 啓動應急減排措施" and "應急減排" in hk["body"]
+    assert hk["title"] == "北京新增12個空氣質量監測站點 監測數據實時公開" and "監測數據通過" in hk["body"]
     mca = [d for d in docs.values() if d["source_type"] == "news" and "民政局" in d["body"]]
     per_day: dict[str, int] = {}
     for d in mca:
