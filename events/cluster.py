@@ -1,9 +1,10 @@
 """Grouping documents into events as they arrive: MinHash LSH finds earlier documents whose story is likely
-the same, the estimated Jaccard similarity decides, and a document joins the event of its closest match.
+the same; the estimated Jaccard similarity of the wording and the agreement of the figures decide, and a
+document joins the event of its closest match.
 
 The index holds the documents of a sliding window (WINDOW_DAYS before the newest one seen): a news story's
 reposts come within days, and the window keeps memory and cost per document flat however many documents
-the store holds. State is a document's (id, event id, signature, time); a later run rebuilds it from what the
+the store holds. State is a document's (id, event id, fingerprint, time); a later run rebuilds it from what the
 documents index stores (events/state.py), so a repost arriving a day later joins the event.
 """
 
@@ -14,13 +15,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import MinHashLSH
 
-from events.signature import NUM_PERM
+from events.signature import NUM_PERM, Fingerprint
 
 JOIN_THRESHOLD = 0.30  # estimated Jaccard of title+lead 3-shingles to join an event (chosen on the dev pairs)
+NUMBERS_THRESHOLD = 0.40  # agreement of the stated figures, when both state enough (chosen on the dev pairs)
 LSH_THRESHOLD = 0.20  # the LSH's own threshold, below JOIN_THRESHOLD so near-threshold matches are candidates
 WINDOW_DAYS = 7
+
+
+def joins(text: float, numbers: float | None, join_threshold: float = JOIN_THRESHOLD,
+          numbers_threshold: float = NUMBERS_THRESHOLD) -> bool:
+    """The same-story rule: wording close enough, and the figures agreeing when both state enough of them."""
+    return text >= join_threshold and (numbers is None or numbers >= numbers_threshold)
 
 
 def event_id_for(doc_id: str) -> str:
@@ -30,20 +38,21 @@ def event_id_for(doc_id: str) -> str:
 
 @dataclass(frozen=True)
 class Member:
-    """What the index keeps of a document: its event, signature and time."""
+    """What the index keeps of a document: its event, fingerprint and time."""
 
     doc_id: str
     event_id: str
-    signature: LeanMinHash
+    fingerprint: Fingerprint
     at: datetime
 
 
 class EventIndex:
     """Documents of the window, by LSH band; assign() gives a new document its event."""
 
-    def __init__(self, join_threshold: float = JOIN_THRESHOLD, lsh_threshold: float = LSH_THRESHOLD,
-                 window_days: float = WINDOW_DAYS):
+    def __init__(self, join_threshold: float = JOIN_THRESHOLD, numbers_threshold: float = NUMBERS_THRESHOLD,
+                 lsh_threshold: float = LSH_THRESHOLD, window_days: float = WINDOW_DAYS):
         self.join_threshold = join_threshold
+        self.numbers_threshold = numbers_threshold
         self.window = timedelta(days=window_days)
         self.lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM)
         self.members: dict[str, Member] = {}
@@ -57,37 +66,51 @@ class EventIndex:
         member = self.members.get(doc_id)
         return member.event_id if member else None
 
-    def add(self, doc_id: str, event_id: str, signature: LeanMinHash, at: datetime) -> None:
+    def add(self, doc_id: str, event_id: str, fp: Fingerprint, at: datetime) -> None:
         """Put a document whose event is known (loaded from the store) into the index."""
         if doc_id in self.members or (self.newest is not None and at < self.newest - self.window):
             return
-        self.members[doc_id] = Member(doc_id, event_id, signature, at)
-        self.lsh.insert(doc_id, signature, check_duplication=False)
+        self.members[doc_id] = Member(doc_id, event_id, fp, at)
+        self.lsh.insert(doc_id, fp.minhash, check_duplication=False)
         heapq.heappush(self._by_time, (at, doc_id))
         if self.newest is None or at > self.newest:
             self.newest = at
             self._evict()
 
-    def match(self, signature: LeanMinHash) -> tuple[str, float] | None:
-        """(event id, similarity) of the closest document in the window at or above the join threshold."""
-        found = [(score, self.members[key].event_id) for key in self.lsh.query(signature)
-                 if (score := signature.jaccard(self.members[key].signature)) >= self.join_threshold]
+    def same_story(self, a: Fingerprint, b: Fingerprint) -> float | None:
+        """The text similarity when a and b carry the same story (wording close enough, figures agreeing when
+        both state some), else None."""
+        score = a.text_similarity(b)
+        if score < self.join_threshold:  # most candidates stop here, before the figures are compared
+            return None
+        return score if joins(score, a.number_agreement(b), self.join_threshold, self.numbers_threshold) else None
+
+    def match(self, fp: Fingerprint, at: datetime | None = None) -> tuple[str, float] | None:
+        """(event id, similarity) of the closest document in the window that carries the same story."""
+        found = []
+        for key in self.lsh.query(fp.minhash):
+            member = self.members[key]
+            if at is not None and abs(at - member.at) > self.window:
+                continue  # a story of another week (the index holds a week around the newest document)
+            score = self.same_story(fp, member.fingerprint)
+            if score is not None:
+                found.append((score, member.event_id))
         if not found:
             return None
         # ties go to the smaller event id, so the answer does not depend on the LSH's bucket order
         score, event_id = min(found, key=lambda f: (-f[0], f[1]))
         return event_id, score
 
-    def assign(self, doc_id: str, signature: LeanMinHash | None, at: datetime) -> str:
+    def assign(self, doc_id: str, fp: Fingerprint | None, at: datetime) -> str:
         """The document's event: the one it already has, else its closest match's, else a new one of its own."""
         known = self.event_of(doc_id)
         if known is not None:
             return known
-        if signature is None:  # no text to compare: an event of one
+        if fp is None:  # no text to compare: an event of one
             return event_id_for(doc_id)
-        found = self.match(signature)
+        found = self.match(fp, at)
         event_id = found[0] if found else event_id_for(doc_id)
-        self.add(doc_id, event_id, signature, at)
+        self.add(doc_id, event_id, fp, at)
         return event_id
 
     def _evict(self) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from events.cluster import EventIndex
 from events.records import doc_time
-from events.signature import encode, signature
+from events.signature import encode, fingerprint
 from zwgk.document import Document
 from zwgk.weeks import TZ, to_local
 
@@ -20,7 +20,8 @@ UNDATED = datetime(1970, 1, 1, tzinfo=TZ)  # a document with neither publish nor
 class Grouped:
     doc: Document
     event_id: str
-    signature: str | None  # base64 MinHash, None when the document has no text to compare
+    minhash: str | None  # base64 MinHash, None when the document has no text to compare
+    numbers: list[str]  # the numbers its story states
     new: bool  # the event was given now (False: the document kept the one stored earlier)
 
 
@@ -33,11 +34,12 @@ def group(index: EventIndex, docs: Iterable[Document], stored: Mapping[str, str]
     event id) keeps it and goes back into the index, so the batch's later documents can still join it."""
     stored = stored or {}
     for at, doc in sorted(((arrival_time(d), d) for d in docs), key=lambda p: (p[0], p[1].id)):
-        sig = signature(doc.title, doc.body)
+        fp = fingerprint(doc.title, doc.body)
+        minhash, numbers = encode(fp) if fp is not None else (None, [])
         known = stored.get(doc.id) or index.event_of(doc.id)
         if known is not None:
-            if sig is not None:
-                index.add(doc.id, known, sig, at)
-            yield Grouped(doc, known, encode(sig) if sig is not None else None, new=False)
+            if fp is not None:
+                index.add(doc.id, known, fp, at)
+            yield Grouped(doc, known, minhash, numbers, new=False)
         else:
-            yield Grouped(doc, index.assign(doc.id, sig, at), encode(sig) if sig is not None else None, new=True)
+            yield Grouped(doc, index.assign(doc.id, fp, at), minhash, numbers, new=True)

@@ -39,17 +39,17 @@ def load_window(client: Elasticsearch, index: EventIndex, since: datetime) -> in
     query = {"bool": {"filter": [{"exists": {"field": "event_id"}}, _since(since)]}}
     rows = []
     for hit in helpers.scan(client, index=alias("documents"), query={"query": query},
-                            _source=["event_id", "event_minhash", "published_at", "fetched_at"]):
+                            _source=["event_id", "event_minhash", "event_numbers", "published_at", "fetched_at"]):
         src = hit["_source"]
         at = to_local(doc_time(src))
         if not src.get("event_minhash") or at is None:
             continue
         try:
-            rows.append((at, hit["_id"], src["event_id"], decode(src["event_minhash"])))
+            rows.append((at, hit["_id"], src["event_id"], decode(src["event_minhash"], src.get("event_numbers") or ())))
         except ValueError as exc:  # a signature of another format: that document is simply not matched against
             log.warning("document %s: stored signature skipped (%s)", hit["_id"], exc)
-    for at, doc_id, event_id, sig in sorted(rows, key=lambda r: (r[0], r[1])):
-        index.add(doc_id, event_id, sig, at)
+    for at, doc_id, event_id, fp in sorted(rows, key=lambda r: (r[0], r[1])):
+        index.add(doc_id, event_id, fp, at)
     return len(rows)
 
 

@@ -103,8 +103,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "sentiment_score": {"type": "float"},
             "attachments": {"properties": {"name": KEYWORD, "url": KEYWORD}},
             "event_id": KEYWORD,
-            # the MinHash signature events/ joins later reposts against (stored, not searched)
+            # the fingerprint events/ joins later reposts against: MinHash and stated numbers (stored, not searched)
             "event_minhash": {"type": "binary"},
+            "event_numbers": {"type": "keyword", "index": False, "doc_values": False},
         },
     },
     "snapshots": {

@@ -188,7 +188,7 @@ def _event_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
 def _event_link_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
     """A partial update of a stored document: its event and signature, nothing else touched."""
     return {"_op_type": "update", "_index": index, "_id": source["doc_id"],
-            "doc": {"event_id": source["event_id"], "event_minhash": source["event_minhash"]}}
+            "doc": {name: source[name] for name in ("event_id", "event_minhash", "event_numbers")}}
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def build_events(client: Elasticsearch, docs: Iterable[Document], index: EventIn
     report.loaded = state.load_window(client, index, start)
     stored = state.stored_events(client, (d.id for d in batch))
     grouped = list(group(index, batch, stored))
-    links = [EventLink(g.doc.id, g.event_id, g.signature) for g in grouped if g.new or g.doc.id not in stored]
+    links = [EventLink(g.doc.id, g.event_id, g.minhash, g.numbers) for g in grouped if g.new or g.doc.id not in stored]
     report.kept = sum(1 for g in grouped if not g.new)
     report.new_events = sum(1 for g in grouped if g.new and g.event_id == event_id_for(g.doc.id))
     report.joined = sum(1 for g in grouped if g.new) - report.new_events

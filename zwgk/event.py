@@ -57,7 +57,8 @@ class EventLink:
 
     doc_id: str
     event_id: str
-    event_minhash: str | None = None  # base64 MinHash signature (events/signature.py)
+    event_minhash: str | None = None  # base64 MinHash of the story's wording (events/signature.py)
+    event_numbers: list[str] = field(default_factory=list)  # the numbers the story states
 
     @property
     def id(self) -> str:
@@ -70,4 +71,4 @@ class EventLink:
     def from_dict(cls, data: dict[str, Any]) -> EventLink:
         if not data.get("doc_id") or not data.get("event_id"):
             raise ValueError("event link needs doc_id and event_id")
-        return cls(data["doc_id"], data["event_id"], data.get("event_minhash"))
+        return cls(data["doc_id"], data["event_id"], data.get("event_minhash"), list(data.get("event_numbers") or []))
