@@ -8,6 +8,8 @@ import sys
 
 from zwgk.cliargs import day
 
+NO_CHANNEL = "no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)"
+
 
 def _es_errors(func):
     """Elasticsearch down or refusing: one clear line and exit status 1, not a traceback."""
@@ -95,8 +97,7 @@ def _weekly(args) -> int:
     if args.dry_run:
         print(out.message.text)
     if not out.deliveries and not args.dry_run:
-        print("no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)",
-              file=sys.stderr)
+        print(NO_CHANNEL, file=sys.stderr)
     for d in out.retried + out.deliveries:
         print(f"{d.key}\t{d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
     return 1 if out.failed else 0
@@ -111,6 +112,8 @@ def _spikes(args) -> int:
     runs = run_spike_alerts(client, args.day, dry_run=args.dry_run)
     if not runs:
         print("no spike", file=sys.stderr)
+    elif not args.dry_run and not any(run.deliveries for run in runs):
+        print(NO_CHANNEL, file=sys.stderr)
     for run in runs:
         s = run.spike
         print(f"{s.day}\t{s.agency}\t{s.count} negative (median {s.median:g}, z {s.z:g})\t"

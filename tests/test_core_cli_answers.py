@@ -84,6 +84,11 @@ def test_alert_weekly_answers_calendar_ends(capsys):
         _answers(capsys, ["alert", "weekly", "--as-of", value, "--dry-run"], "is outside")
 
 
+def test_alert_spikes_answers_calendar_ends(capsys):
+    for value in CALENDAR_ENDS:
+        _answers(capsys, ["alert", "spikes", "--day", value, "--dry-run"], "is outside")
+
+
 def test_deadline_answers_calendar_ends_and_out_of_range_amounts(capsys):
     for argv, words in (
         (["9999-12-31", "--workdays", "5"], "outside 1900-01-01"),
