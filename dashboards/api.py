@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -170,6 +170,41 @@ def search_export(
     audit.record(client, user.name, "export", target=params.q or "", address=auth.client_address(request),
                  detail=f"{format} {limit} rows max; {request.url.query}")
     return response
+
+
+@router.get("/opinion/hot", summary="热点事件: events ranked by heat (distinct sources) per day or week", tags=["opinion"])
+def opinion_hot(
+    client: Client,
+    as_of: AsOf,
+    period: Annotated[Literal["day", "week"], Query(description="the day as_of, or the 7 days ending with it")] = "day",
+    topic: Annotated[str | None, Query(max_length=50, description="plan topic id, e.g. 3.1")] = None,
+    agency: Annotated[str | None, Query(max_length=200)] = None,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:
+    from measures.opinion import hot_events
+
+    return hot_events(client, as_of, period, topic=topic or None, agency=agency or None, size=size)
+
+
+@router.get("/opinion/events/{event_id}", summary="One event and its documents, oldest first", tags=["opinion"])
+def opinion_event(client: Client, event_id: Annotated[str, Path(max_length=100)]) -> dict:
+    from measures.opinion import event_documents
+
+    event = event_documents(client, event_id)
+    if event is None:
+        raise HTTPException(404, f"未知事件: {event_id}")
+    return event
+
+
+@router.get("/opinion/trend", summary="负面舆情趋势: an agency's negative-news share per day, with its spike alerts",
+            tags=["opinion"])
+def opinion_trend(
+    client: Client,
+    as_of: AsOf,
+    agency: Annotated[str | None, Query(max_length=200, description="agency concerned (default: the most negative)")] = None,
+    days: Annotated[int, Query(ge=7, le=180, description="days ending with as_of")] = pages.opinion.TREND_DAYS,
+) -> dict:
+    return pages.opinion.trend(client, agency or None, days, as_of)
 
 
 @router.get("/alerts", summary="告警: alert history and status", tags=["alerts"])

@@ -43,6 +43,7 @@ PAGES = (
     ("/topics", "topics", "规划议题"),
     ("/timeliness", "timeliness", "时效"),
     ("/search", "search", "检索"),
+    ("/opinion", "opinion", "舆情"),
     ("/alerts", "alerts", "告警"),
 )
 

@@ -34,6 +34,7 @@ class SearchRequest:
     since: str | date | None = None  # published on or after (YYYY-MM-DD, Beijing time)
     until: str | date | None = None  # published on or before, inclusive
     sort: str = "relevance"  # or "time" (newest first)
+    collapse: str | None = None  # "event": one hit per event (Elasticsearch field collapse on event_id)
     page: int = 1
     size: int = 20
 

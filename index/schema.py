@@ -1,7 +1,8 @@
 """Index layout: one versioned index per kind behind an alias, created from composable templates.
 
 `{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts,
-watchlists, reports and the dashboard's users, sessions and audit. Everything reads and writes through the alias, so a mapping change is a new version
+watchlists, reports, events (one record per event: the same story across sources, events/) and the dashboard's
+users, sessions and audit. Everything reads and writes through the alias, so a mapping change is a new version
 plus `migrate()` (copy, then an atomic alias swap) without touching callers.
 
 Chinese analysis with what the integ-test-zip distribution has (no analysis-common, so no `cjk`
@@ -24,8 +25,8 @@ from zwgk.es import KINDS, alias
 log = logging.getLogger(__name__)
 
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
-VERSIONS = {"documents": 2, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "users": 1, "sessions": 1,
-            "audit": 1}
+VERSIONS = {"documents": 2, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "events": 1, "users": 1,
+            "sessions": 1, "audit": 1}
 TEMPLATE_PRIORITY = 200
 REPLICAS = "0-1"  # auto_expand_replicas: a copy on a second data node when there is one
 
@@ -105,6 +106,10 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "sentiment": KEYWORD,  # v2: the tone label (v1 held the lexicon's score here)
             "sentiment_score": {"type": "float"},
             "attachments": {"properties": {"name": KEYWORD, "url": KEYWORD}},
+            "event_id": KEYWORD,
+            # the fingerprint events/ joins later reposts against: MinHash and stated numbers (stored, not searched)
+            "event_minhash": {"type": "binary"},
+            "event_numbers": {"type": "keyword", "index": False, "doc_values": False},
         },
     },
     "snapshots": {
@@ -167,6 +172,35 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "created_at": DATE,
             "updated_at": DATE,
             "filters": {"type": "object", "dynamic": True},
+        },
+    },
+    # one record per event (events/store.py), _id = event_id; daily_counts and published_times are read
+    # whole to compute growth at read time, never searched
+    "events": {
+        "dynamic": False,
+        "properties": {
+            "event_id": KEYWORD,
+            "title": {
+                "type": "text",
+                "analyzer": "standard",
+                "fields": {"raw": {"type": "keyword", "ignore_above": 512}},
+            },
+            "first_doc_id": KEYWORD,
+            "first_url": KEYWORD,
+            "first_source": KEYWORD,
+            "first_published_at": DATE,
+            "last_published_at": DATE,
+            "doc_ids": KEYWORD,
+            "doc_count": {"type": "integer"},
+            "sources": KEYWORD,
+            "source_count": {"type": "integer"},
+            "daily_counts": {"type": "object", "enabled": False},
+            "published_times": {"type": "date"},
+            "topics": KEYWORD,
+            "agencies": KEYWORD,
+            "negative_count": {"type": "integer"},
+            "sentiment": KEYWORD,
+            "updated_at": DATE,
         },
     },
     # the measures' reports, computed once per run (measures/stored.py); the body is read whole, never searched

@@ -25,7 +25,7 @@ from nlp.tone import lexicon_tone, load_tone_model
 from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head
 from zwgk.document import Document, TopicScore
 from zwgk.forks import ForkSafeLock
-from zwgk.jsonl import count_rows, json_line, read_jsonl_numbered, write_jsonl
+from zwgk.jsonl import count_rows, json_line, keep_errors, read_jsonl_numbered, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,7 @@ def classify_file(in_path: Path, out_path: Path, batch_size: int = 256, progress
         report.written = write_jsonl(out_path, classified())
     report.errors = len(errors)
     report.read = report.written + report.errors
-    if errors:
-        write_jsonl(errors_path, errors)
-        report.errors_path = errors_path
-    else:
-        errors_path.unlink(missing_ok=True)  # a stale one from an earlier run
+    report.errors_path = keep_errors(errors_path, errors)
     return report
 
 

@@ -263,7 +263,8 @@ def test_search_result_is_the_index_hit_plus_presentation(api, es):
     for r in results:
         hit = hits[r["id"]]
         assert list(r) == ["id", "url", "title", "agency", "site_id", "column", "column_type", "published_at", "kind",
-                           "topics", "doc_number", "score", "title_html", "title_parts", "snippet_html", "snippets"]
+                           "topics", "doc_number", "event_id", "score", "event_size", "title_html", "title_parts",
+                           "snippet_html", "snippets"]
         assert {k: r[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")} == \
                {k: hit[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")}
         assert r["topics"] == hit["topic_ids"] == [t["id"] for t in hit["topics"]]

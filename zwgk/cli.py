@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "nlp.cli",  # model, classify, nlp
     "measures.cli",  # report
     "pipeline.alert_cli",  # alert, watchlist
+    "pipeline.events_cli",  # events
     "dashboards.cli",  # dashboard
     "dashboards.user_cli",  # user
     "pipeline.cli",  # run, demo

@@ -1,6 +1,6 @@
 """The document record: one definition that every stage imports and adds to.
 
-crawl fills url … fetched_at; nlp fills text_norm … interprets; index stores it whole.
+crawl fills url … fetched_at; nlp fills text_norm … interprets; events sets event_id; index stores it whole.
 The JSON-lines format the crawler writes and `zwgk index` reads is `Document.to_dict()` per line.
 """
 
@@ -20,6 +20,7 @@ KINDS = ("policy", "interpretation", "press_conference", "penalty_notice", "noti
 TONES = ("negative", "neutral", "positive")  # a news item's `sentiment`
 DATE_SOURCES = ("meta", "disclosure_table", "visible_line", "list_page", "url", "feed")
 NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "sentiment_score", "interprets")  # what classifying adds to a Document
+EVENT_FIELDS = ("event_id",)  # what grouping into events adds (events/); kept in the index when a re-crawl has none
 
 
 def canonical_url(url: str) -> str:
@@ -72,6 +73,8 @@ class Document:
     sentiment: str | None = None  # news only: one of TONES, towards the agencies concerned / the public interest
     sentiment_score: float | None = None  # news only: the negative lexicon's signal in [0, 1]
     interprets: str | None = None  # for an interpretation: URL or 文号 or 《title》 of its policy
+    # --- events ---
+    event_id: str | None = None  # the event (same story across sources) it belongs to; set by events/
 
     @property
     def id(self) -> str:
