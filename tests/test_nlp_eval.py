@@ -89,3 +89,51 @@ def test_eval_cli_prints_one_table_per_set(classifier, capsys):
     result = json.loads(capsys.readouterr().out)
     assert set(result["systems"]) == {"classifier", "char-bigram", "jieba-tfidf", "e5", "average"}
     assert main(["nlp", "eval", "--gold", str(DEVSET), "--plan", "/nonexistent/plan.txt"]) == 2
+
+
+def test_a_plan_without_labels_is_scored_without_reading_its_labels(classifier, monkeypatch):
+    """The no-label path: the classifier for another plan learns only from pages labelled for the packaged
+    plan (the transfer head), never from the pages labelled against the new plan (the eval's gold), and
+    its decisions do not depend on those labels."""
+    from nlp.classify import Classifier
+    from nlp.data import EVAL_SETS
+    from nlp.topics import PLAN_FEATURES, TopicScorer, item_document
+    from zwgk.plan import load_plan
+
+    seen: list[dict] = []
+    real_fit = TopicScorer._fit_cached
+
+    def spy(self, labelled, cols):
+        seen.extend(labelled)
+        return real_fit(self, labelled, cols)
+
+    monkeypatch.setattr(TopicScorer, "_fit_cached", spy)
+    others = [spec for spec in EVAL_SETS if spec.plan is not None]
+    assert len(others) >= 2  # the development plan and the second plan
+    for spec in others:
+        plan = load_plan(spec.plan)
+        gold = _rows(spec.gold)
+        assert len(gold) >= 100 and all(it["plan"] == plan.name for it in gold)
+        runner = Classifier(plan=plan, registry=classifier.registry, embedder=classifier.embedder)
+        assert runner.topics.head is not None and runner.topics.head.cols == PLAN_FEATURES
+        assert runner.topics.lab_embs is None  # no centroid or neighbour of this plan's pages
+        urls = {it["url"] for it in gold}
+        assert seen and not [it for it in seen if it.get("url") in urls or it.get("plan") == plan.name]
+        # the same pages with their labels swapped around get the same topics
+        sample = gold[:12]
+        shuffled = [{**it, "topics": gold[(i + 5) % len(gold)]["topics"], "kind": "news"} for i, it in enumerate(sample)]
+        a = runner.classify([item_document(it) for it in sample])
+        b = runner.classify([item_document(it) for it in shuffled])
+        assert [[t.id for t in d.topics] for d in a] == [[t.id for t in d.topics] for d in b]
+    assert {it.get("plan") for it in seen} == {classifier.plan.name}  # the packaged plan's labels only
+
+
+def test_capped_threshold_abstains_on_at_most_the_cap():
+    from nlp.topics import _capped_top_threshold
+
+    best = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.2, 0.7, 0.1])
+    on = np.array([True, True, True, True, True, False, False, False])
+    t = _capped_top_threshold(best, on, cap=0.2)  # one of the five on-plan pages may abstain: the 0.3 one
+    assert 0.3 < t <= 0.4
+    assert (best[on] < t).mean() <= 0.2 and (best[~on] < t).sum() == 2
+    assert _capped_top_threshold(best, on, cap=0.0) <= 0.3
