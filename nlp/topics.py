@@ -43,7 +43,7 @@ _SOURCE_DIGEST = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
 DOC_BODY_CHARS = 256
 MAX_TOPICS = 3
 MIN_CHARS = 12  # a page with less text than this (网站地图, 联系我们) is about no topic
-HEAD_VERSION = 11  # part of the head cache key, with this module's source (features and fitting live here)
+HEAD_VERSION = 10  # part of the head cache key, with this module's source (features and fitting live here)
 DEVSET = Path(__file__).parent / "data" / "devset.jsonl"  # written in the plan's words (see build_devset)
 REALPAGES = Path(__file__).parent / "data" / "realpages.jsonl"  # real published pages (see build_realpages)
 LABELLED = (REALPAGES, DEVSET)  # what the head learns from: the dev split of each, never "heldout"
@@ -343,7 +343,7 @@ class TopicScorer:
         """Fit once per (plan, model, labels, features); later processes load the head from the cache."""
         labels_key = json.dumps([[it.get("title"), it.get("body"), it.get("topics")] for it in labelled],
                                 ensure_ascii=False)
-        key = hashlib.sha1(f"{HEAD_VERSION}|{_SOURCE_DIGEST}|{self.topics.digest}|{self._model_key()}|{cols}|{off_plan_target()}|{transfer_abstain_cap()}|{labels_key}"
+        key = hashlib.sha1(f"{HEAD_VERSION}|{_SOURCE_DIGEST}|{self.topics.digest}|{self._model_key()}|{cols}|{off_plan_target()}|{labels_key}"
                            .encode()).hexdigest()[:16]
         path = _cache_dir() / f"topic-head-{key}.npz"
         try:
@@ -396,10 +396,7 @@ class TopicScorer:
         weights, mean, std = _fit_logistic(np.concatenate([X.reshape(-1, X.shape[-1]) for X, _ in views]),
                                            np.concatenate([vy.reshape(-1) for _, vy in views]))
         probs = self._cross_validated(views)
-        decisions = _top_decisions(probs, views, _calibration_rows([it for it, _ in rows]))
-        # the transfer head keeps on-plan pages of a plan it never saw from abstaining (see transfer_abstain_cap)
-        top = (_capped_top_threshold(decisions[0], decisions[2], transfer_abstain_cap()) if cols == PLAN_FEATURES
-               else _best_top_threshold(*decisions))
+        top = _best_top_threshold(*_top_decisions(probs, views, _calibration_rows([it for it, _ in rows])))
         head = Head(weights, mean, std, tuple(cols), top, _best_threshold(probs[0], y, top))
         self.use_head(head)
         log.info("topic head trained on %d documents (%d features), thresholds top %.2f / more %.2f",
@@ -554,30 +551,6 @@ def _best_top_threshold(best_p: np.ndarray, correct_top: np.ndarray, on_plan: np
                        for t in grid])
     plateau = grid[scores == scores.max()]
     return float(np.median(plateau))
-
-
-TRANSFER_ABSTAIN = 0.04  # the default cap (see transfer_abstain_cap)
-
-
-def transfer_abstain_cap() -> float:
-    """The share of on-plan pages (out of fold, over the packaged plan's views) that the transfer head's
-    off-plan threshold may leave empty: env ZWGK_TRANSFER_ABSTAIN, default TRANSFER_ABSTAIN. Under a plan
-    it never saw the head's probabilities run lower than on the views: the packaged plan's off-plan target
-    (0.7 empty) left 17 % of the development plan's on-plan pages empty (潍坊市2017,
-    nlp/data/realpages-weifang-2017.jsonl). The cap was chosen on that plan and on the held-out 2016 pages
-    scored against one plan part at a time, never on the second plan (东城区2017)."""
-    return float(os.environ.get("ZWGK_TRANSFER_ABSTAIN") or TRANSFER_ABSTAIN)
-
-
-def _capped_top_threshold(best_p: np.ndarray, on_plan: np.ndarray, cap: float) -> float:
-    """The highest threshold on the best topic's probability that abstains on at most `cap` of the on-plan
-    pages: the most off-plan pages left empty at that cost."""
-    grid = np.arange(0.05, 0.96, 0.01)
-    if not on_plan.any():
-        return float(grid[0])
-    abstained = np.array([(best_p[on_plan] < t).mean() for t in grid])
-    ok = grid[abstained <= cap]
-    return float(ok.max()) if len(ok) else float(grid[0])
 
 
 def _best_threshold(probs: np.ndarray, y: np.ndarray, top_threshold: float) -> float:

@@ -129,13 +129,3 @@ def test_a_plan_without_labels_is_scored_without_reading_its_labels(classifier, 
         assert [[t.id for t in d.topics] for d in a] == [[t.id for t in d.topics] for d in b]
     assert {it.get("plan") for it in seen} == {classifier.plan.name}  # the packaged plan's labels only
 
-
-def test_capped_threshold_abstains_on_at_most_the_cap():
-    from nlp.topics import _capped_top_threshold
-
-    best = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.2, 0.7, 0.1])
-    on = np.array([True, True, True, True, True, False, False, False])
-    t = _capped_top_threshold(best, on, cap=0.2)  # one of the five on-plan pages may abstain: the 0.3 one
-    assert 0.3 < t <= 0.4
-    assert (best[on] < t).mean() <= 0.2 and (best[~on] < t).sum() == 2
-    assert _capped_top_threshold(best, on, cap=0.0) <= 0.3
