@@ -551,8 +551,10 @@ def plan_targets(runs: int, targets: list[str], rng: random.Random) -> list[str]
 
 
 def drill(runs: int, seed: int = 0, targets: list[str] | None = None, keep: bool = False,
-          progress: bool = True) -> tuple[list[RunResult], dict[str, Any]]:
-    """Set up, run the reference, then `runs` disturbed runs; (results, facts about the drill)."""
+          progress: bool = True, max_minutes: float | None = None,
+          json_path: str | None = None) -> tuple[list[RunResult], dict[str, Any]]:
+    """Set up, run the reference, then `runs` disturbed runs (fewer when max_minutes is up: no run is started
+    after it); (results, facts about the drill). json_path gets each run's result as it finishes."""
     from tqdm import tqdm
 
     from zwgk.es import quiet_transport
@@ -566,10 +568,20 @@ def drill(runs: int, seed: int = 0, targets: list[str] | None = None, keep: bool
         setup_s = time.monotonic() - started
         reference_run(d)
         facts = {"setup_s": setup_s, "reference_s": sum(d.durations.values()), "durations": dict(d.durations),
-                 "pages": len(d.expected_urls), "es_port": d.es_port, "root": str(d.root)}
-        for n, target in enumerate(tqdm(plan_targets(runs, targets or list(TARGETS), rng), desc="crash drill",
-                                        unit="run", file=sys.stderr, disable=not progress or None)):
-            results.append(one_run(d, n, target, rng, keep=keep))
+                 "pages": len(d.expected_urls), "es_port": d.es_port, "root": str(d.root), "asked": runs}
+        out = open(json_path, "w", encoding="utf-8") if json_path else None  # noqa: SIM115 - one line per run
+        try:
+            for n, target in enumerate(tqdm(plan_targets(runs, targets or list(TARGETS), rng), desc="crash drill",
+                                            unit="run", file=sys.stderr, disable=not progress or None)):
+                if max_minutes is not None and time.monotonic() - started > max_minutes * 60:
+                    break
+                results.append(one_run(d, n, target, rng, keep=keep))
+                if out:
+                    out.write(json.dumps(results[-1].__dict__, ensure_ascii=False) + "\n")
+                    out.flush()
+        finally:
+            if out:
+                out.close()
     facts["total_s"] = time.monotonic() - started
     return results, facts
 
@@ -583,7 +595,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(results: list[RunResult], facts: dict[str, Any]) -> str:
-    lines = [f"crash drill: {len(results)} runs on the demo web ({facts['pages']} pages), own Elasticsearch on port "
+    stopped = f" (of {facts['asked']} asked: time budget used up)" if facts.get("asked", len(results)) > len(results) else ""
+    lines = [f"crash drill: {len(results)} runs{stopped} on the demo web ({facts['pages']} pages), own Elasticsearch on port "
              f"{facts['es_port']}; setup {facts['setup_s']:.0f} s, reference run {facts['reference_s']:.0f} s "
              f"({', '.join(f'{k} {v:.1f}' for k, v in facts['durations'].items())}); total {facts['total_s']:.0f} s; "
              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs",
@@ -617,7 +630,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS), metavar="TARGET",
                         help=f"what may be killed (default all: {' '.join(TARGETS)})")
     parser.add_argument("--keep", action="store_true", help="keep the drill's folder (runs with violations always are)")
-    parser.add_argument("--json", metavar="FILE", help="also write every run's result as JSON lines")
+    parser.add_argument("--json", metavar="FILE", help="also write every run's result as JSON lines, as it finishes")
+    parser.add_argument("--max-minutes", type=float, metavar="M",
+                        help="start no run after M minutes (the report then says how many of --runs were done)")
     parser.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--run-id", help=argparse.SUPPRESS)
     parser.add_argument("--sites", help=argparse.SUPPRESS)
@@ -629,11 +644,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     logging.basicConfig(level=logging.WARNING)
-    results, facts = drill(args.runs, args.seed, args.targets, keep=args.keep)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            for r in results:
-                fh.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
+    results, facts = drill(args.runs, args.seed, args.targets, keep=args.keep, max_minutes=args.max_minutes,
+                           json_path=args.json)
     print(report(results, facts))
     return 1 if any(r.violations for r in results) else 0
 
