@@ -73,14 +73,16 @@ def environ(values: dict[str, str | None]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def free_port_pair() -> int:
-    """An HTTP port in PORTS whose transport port (+100) is free too."""
+def free_ports() -> list[int]:
+    """HTTP ports in PORTS whose transport port (+100) is free too, in a random order: two drills starting at
+    once (their nodes bind late) rarely pick the same one, and the next is tried when one does."""
     from pipeline.demo import port_free
 
-    for port in PORTS:
-        if port_free(port) and port_free(port + 100):
-            return port
-    raise RuntimeError(f"no free port pair in {PORTS.start}..{PORTS.stop - 1} (+100) for the drill's node")
+    ports = [p for p in PORTS if port_free(p) and port_free(p + 100)]
+    random.Random(os.getpid()).shuffle(ports)
+    if not ports:
+        raise RuntimeError(f"no free port pair in {PORTS.start}..{PORTS.stop - 1} (+100) for the drill's node")
+    return ports
 
 
 # --- one stage, in this process or in a child --------------------------------------------------------
@@ -220,11 +222,22 @@ def drill_setup(keep: bool = False) -> Iterator[Drill]:
         (root / "cache").mkdir()
     day = today()  # the measures and the alert look at the weeks before the crawl: the demo web's today is ours
     with running_smtp_sink() as smtp, running_webhook_sink() as webhook, serve_demo(port=0, today=day) as web:
-        drill = Drill(root, str(web), free_port_pair(), smtp, webhook, str(SITES_DIR / "demo.yaml"), model, day)
+        drill = Drill(root, str(web), 0, smtp, webhook, str(SITES_DIR / "demo.yaml"), model, day)
         drill.expected_urls = demo_article_urls(str(web), day)
         try:
-            with environ(drill.node_env()):
-                node.start(timeout=300)
+            for port in free_ports()[:3]:
+                drill.es_port = port
+                try:
+                    with environ(drill.node_env()):
+                        node.start(timeout=300)
+                    break
+                except node.NodeError as exc:  # taken meanwhile (another drill's node): the next port
+                    if "Address already in use" not in str(exc):
+                        raise
+                    log.warning("port %d taken while the node started; trying another", port)
+                    shutil.rmtree(root / "es" / "node", ignore_errors=True)
+            else:
+                raise RuntimeError("the drill's Elasticsearch node found no free port (3 tried)")
             yield drill
         finally:
             with environ(drill.node_env()):
