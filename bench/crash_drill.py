@@ -3,7 +3,8 @@
 Each run crawls the bundled demo web, classifies, indexes, measures and sends the weekly alert into a fresh
 index prefix and ZWGK_HOME of its own. One stage, the target, runs as a child process (the body of its DAG task:
 `steps.run_step`, or `steps.alert_step` for the alert) and is SIGKILLed with its whole process group after a
-random delay within the time that stage took in the undisturbed reference run; then it is run again, as
+random delay counted from the end of its imports, within the time that stage's work took in the undisturbed
+reference run; then it is run again, as
 Airflow's retries would (ZWGK_TASK_RETRIES). The `es` target kills a dedicated Elasticsearch node that the drill
 starts on ports of its own (never the shared node) while the index, measure or alert stage talks to it, and
 restarts it on the same data folder before the retry. The other stages run in this process.
@@ -115,9 +116,20 @@ def run_stage(stage: str, run: Any) -> dict[str, Any]:
     return steps.combine(results)
 
 
+# imported before the child says it is ready: the random kill lands in the stage's work, not in Python's imports
+STAGE_MODULES = {"crawl": ("crawlers.run",), "classify": ("nlp.classify",), "index": ("index.store", "index.schema"),
+                 "measure": ("measures.stored",), "alert": ("pipeline.alerting", "alerts.weekly")}
+
+
 def child_main(args: argparse.Namespace) -> int:
-    """The child process of the target stage."""
+    """The child process of the target stage; creates args.ready once its modules are imported."""
+    import importlib
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for module in ("pipeline.steps", *STAGE_MODULES[args.child]):
+        importlib.import_module(module)
+    if args.ready:
+        Path(args.ready).touch()
     try:
         run_stage(args.child, pipeline_run(args.run_id, args.sites, args.base_url, args.day))
     except Exception as exc:  # noqa: BLE001 - a failed task: the harness retries it
@@ -260,13 +272,21 @@ def demo_article_urls(base_url: str, day: date) -> set[str]:
 # --- killing and restarting ---------------------------------------------------------------------------
 
 
-def spawn(drill: Drill, stage: str, run_id: str, log_path: Path) -> subprocess.Popen:
-    """The stage's task as a child in its own process group (so the crawl's Scrapy child dies with it)."""
+def spawn(drill: Drill, stage: str, run_id: str, log_path: Path, ready: Path | None = None) -> subprocess.Popen:
+    """The stage's task as a child in its own process group (so the crawl's Scrapy child dies with it); it
+    creates `ready` when its imports are done."""
     cmd = [sys.executable, "-m", "bench.crash_drill", "--child", stage, "--run-id", run_id, "--sites", drill.sites,
-           "--base-url", drill.base_url, "--day", drill.day.isoformat()]
+           "--base-url", drill.base_url, "--day", drill.day.isoformat(), *(["--ready", str(ready)] if ready else [])]
     with log_path.open("a") as out:
         return subprocess.Popen(cmd, cwd=REPO, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+
+
+def wait_ready(proc: subprocess.Popen, ready: Path, timeout: float = 600) -> None:
+    """Until the child has imported its stage (or exited)."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -325,8 +345,9 @@ def retries() -> int:
 
 def killed_stage(drill: Drill, result: RunResult, run_id: str, home: Path) -> None:
     """Run the target stage as a child, SIGKILL it (or the node) after result.delay, then retry it like the DAG."""
-    log_path = home / f"{result.stage}.log"
-    proc = spawn(drill, result.stage, run_id, log_path)
+    log_path, ready = home / f"{result.stage}.log", home / f"{result.stage}.ready"
+    proc = spawn(drill, result.stage, run_id, log_path, ready)
+    wait_ready(proc, ready)
     killed_at = None
     try:
         rc = proc.wait(timeout=result.delay)
@@ -477,8 +498,11 @@ def reference_run(drill: Drill) -> None:
     smtp_from, hook_from = len(drill.smtp.messages), len(drill.webhook.requests)
     with environ(drill.run_env(home, "crash-ref")):
         for stage in STAGES:
-            started = time.monotonic()
-            rc = spawn(drill, stage, "reference", home / f"{stage}.log").wait(timeout=900)
+            ready = home / f"{stage}.ready"
+            proc = spawn(drill, stage, "reference", home / f"{stage}.log", ready)
+            wait_ready(proc, ready)
+            started = time.monotonic()  # the stage's work, its imports done: the window the kills are drawn in
+            rc = proc.wait(timeout=900)
             if rc != 0:
                 raise RuntimeError(f"the reference run's {stage} failed: {(home / f'{stage}.log').read_text()[-2000:]}")
             drill.durations[stage] = time.monotonic() - started
@@ -651,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--day", help=argparse.SUPPRESS)
+    parser.add_argument("--ready", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child_main(args)
