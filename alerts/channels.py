@@ -57,6 +57,10 @@ class AlertMessage:
     data: dict[str, Any] = field(default_factory=dict)
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    # set per delivery (alerts.delivery), not stored with the message: the same on every resend of one delivery,
+    # so a receiver recognises the copy a crash between sending and recording makes it get again
+    # (the e-mail's Message-ID, the webhook's Idempotency-Key and "id")
+    delivery_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"subject": self.subject, "text": self.text, "markdown": self.markdown, "data": self.data,
@@ -97,7 +101,8 @@ class EmailChannel:
         mail["From"] = self.sender
         mail["To"] = ", ".join(self.to)
         mail["Date"] = formatdate(localtime=True)
-        mail["Message-ID"] = make_msgid(domain="zwgk-monitor")
+        mail["Message-ID"] = f"<{message.delivery_id}@zwgk-monitor>" if message.delivery_id else make_msgid(
+            domain="zwgk-monitor")
         mail.set_content(message.text, charset="utf-8")
         if message.html:
             mail.add_alternative(message.html, subtype="html", charset="utf-8")
@@ -117,10 +122,12 @@ class EmailChannel:
             raise DeliveryError(f"smtp refused recipients: {', '.join(refused)}")
 
 
-def _post_json(url: str, payload: dict[str, Any], timeout: float, check_errcode: bool) -> None:
+def _post_json(url: str, payload: dict[str, Any], timeout: float, check_errcode: bool,
+               headers: Mapping[str, str] | None = None) -> None:
     """POST JSON; a non-2xx status, a network error or a robot's non-zero errcode is a DeliveryError."""
     req = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                                 headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+                                 headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+                                 method="POST")
     where = urllib.parse.urlsplit(url)
     shown = f"{where.scheme}://{where.netloc}{where.path}"  # never log query strings (robot tokens live there)
     try:
@@ -153,7 +160,11 @@ class WebhookChannel:
     def send(self, message: AlertMessage) -> None:
         payload = {"type": "zwgk.alert", "subject": message.subject, "text": message.text, "markdown": message.markdown,
                    "data": message.data}  # files stay in the e-mail: a webhook gets their names in data
-        _post_json(self.url, payload, self.timeout, check_errcode=False)
+        headers = {}
+        if message.delivery_id:
+            payload["id"] = message.delivery_id
+            headers["Idempotency-Key"] = message.delivery_id
+        _post_json(self.url, payload, self.timeout, check_errcode=False, headers=headers)
 
 
 def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int | None = None) -> str:

@@ -9,11 +9,12 @@ JSONL file under settings.dead_letter_dir() instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -45,6 +46,13 @@ class Delivery:
 
 def record_id(key: str, channel: str) -> str:
     return f"{key}|{channel}"
+
+
+def delivery_id(rid: str) -> str:
+    """The stable id every send of one delivery carries (Message-ID, Idempotency-Key): a SIGKILL after the
+    channel took the message but before its record was stored makes the retry send it again, and only the
+    receiver can tell the copy; the deployment's alias keeps two deployments' ids apart."""
+    return hashlib.sha1(f"{alias('alerts')}|{rid}".encode()).hexdigest()[:32]
 
 
 def _get(client: Elasticsearch, rid: str) -> dict[str, Any] | None:
@@ -134,7 +142,8 @@ def deliver(client: Elasticsearch, key: str, kind: str, message: AlertMessage, c
             out.append(Delivery(key, channel.name, DRY_RUN))
             continue
         stored = AlertMessage.from_dict(json.loads(previous["message"])) if previous and previous.get("message") else message
-        ok, tries, error = send_with_retry(channel, stored, attempts, backoff, sleep)
+        ok, tries, error = send_with_retry(channel, replace(stored, delivery_id=delivery_id(rid)), attempts, backoff,
+                                           sleep)
         record = {
             "type": "delivery", "key": key, "kind": kind, "channel": channel.name, "dedupe_key": rid,
             "status": SENT if ok else FAILED, "attempts": int((previous or {}).get("attempts") or 0) + tries,

@@ -376,7 +376,8 @@ def _respond_to_triggers(ctx: Context, ob: Any, triggers: list[dict[str, Any]], 
         by_agency.setdefault(_doc_agency(t), []).append(_judge(ctx, ob, t, start_of(t), matched.get(t["url"]), key))
     out = []
     for agency, rows in sorted(by_agency.items()):
-        rows.sort(key=lambda r: r.get("trigger_at") or "")
+        # the URL breaks ties (undated triggers): the stored report must not depend on Elasticsearch's scan order
+        rows.sort(key=lambda r: (r.get("trigger_at") or "", r["trigger_url"]))
         answered = sum(1 for r in rows if r["status"] in (ON_TIME, LATE))
         unknown = sum(1 for r in rows if r["status"] == UNKNOWN)
         note = f"{unknown} without a {what} date" if unknown else ""
@@ -468,7 +469,8 @@ def _count_by_period(ctx: Context, ob: Any, base: dict[str, Any], agency: str) -
         query["bool"]["filter"].append(_agency_q(agency))
     resp = ctx.client.search(index=alias("documents"), size=0, query=query, ignore_unavailable=True, aggs={
         "m": {"date_histogram": {"field": "published_at", "calendar_interval": "month", "time_zone": TIMEZONE},
-              "aggs": {"ex": {"top_hits": {"size": 3, "sort": [{"published_at": "asc"}], "_source": ["url"]}}}}})
+              "aggs": {"ex": {"top_hits": {"size": 3, "sort": [{"published_at": "asc"}, {"url": "asc"}],
+                                            "_source": ["url"]}}}}})
     counts: dict[date, int] = {}
     urls: dict[date, list[str]] = {}
     for b in (resp.body.get("aggregations") or {}).get("m", {}).get("buckets", []):
@@ -537,7 +539,7 @@ def eval_periodic_publication(ctx: Context, ob: Any) -> list[RuleOutcome]:
 
 def _due_row(ctx: Context, ob: Any, evidence: list[dict[str, Any]]) -> dict[str, Any]:
     """One item's row: done (evidence by the due date), late, overdue, due soon or pending, with its evidence."""
-    evidence = sorted((d for d in evidence if _published(d)), key=_published)
+    evidence = sorted((d for d in evidence if _published(d)), key=lambda d: (_published(d), d.get("url") or ""))
     by_then = [d for d in evidence if _published(d).date() <= ob.due_on]
     if by_then:
         status = DONE

@@ -41,7 +41,8 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether a process could bind 127.0.0.1:port now."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -174,7 +175,7 @@ def serve_dashboard(port: int | None = None):
     from dashboards.app import create_app
 
     port = port or int(os.environ.get("ZWGK_DASHBOARD_PORT") or DASHBOARD_PORT)
-    if not _port_free(port):
+    if not port_free(port):
         say(f"port {port} is taken; the dashboard uses a free port instead")
         port = 0
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -213,7 +214,7 @@ def run_demo(
     started = time.monotonic()
     say(ensure_elasticsearch())
     demo_port = demo_port or int(os.environ.get("ZWGK_DEMO_PORT") or DEMO_PORT)
-    if not _port_free(demo_port):
+    if not port_free(demo_port):
         say(f"port {demo_port} is in use (another `zwgk demo`?); stop it or pass --demo-port")
         return 1
     say(f"model ready at {prepare_model()}")

@@ -15,7 +15,7 @@ from alerts.channels import (
     channels_from_env,
     dingtalk_signed_url,
 )
-from alerts.delivery import FAILED, SENT, SKIPPED, failed_records
+from alerts.delivery import FAILED, SENT, SKIPPED, failed_records, record_id
 from pipeline.alerting import run_weekly_alert
 from tests.fixtures import alert_sinks
 from tests.fixtures.alert_sinks import free_port
@@ -74,6 +74,23 @@ def test_email_and_webhooks_arrive_once(es, stale_data, smtp_sink, webhook_sink,
     again = run_weekly_alert(es, AS_OF, channels=channels, **NO_SLEEP)  # same week: nothing sent twice
     assert {d.status for d in again.deliveries} == {SKIPPED} and not again.sent
     assert len(smtp_sink.messages) == 1 and len(webhook_sink.requests) == 3
+
+
+def test_a_delivery_resent_after_a_crash_carries_the_same_id(es, stale_data, smtp_sink, webhook_sink):
+    """A process killed after the channel took the alert but before its record was stored sends it again on the
+    retry (nothing tells it the first send went out): the copy has the first one's Message-ID and Idempotency-Key,
+    so the receiver can recognise it; another week's alert gets another id."""
+    channels = channels_from_env(smtp_sink.env() | {"ZWGK_WEBHOOK_URLS": webhook_sink.url + "/hook"})
+    first = run_weekly_alert(es, AS_OF, channels=channels, **NO_SLEEP)
+    for channel in channels:  # the crash: the delivery records never reached Elasticsearch
+        es.delete(index=alias("alerts"), id=record_id(first.key, channel.name), refresh=True)
+    run_weekly_alert(es, AS_OF, channels=channels, **NO_SLEEP)
+    run_weekly_alert(es, date(2026, 11, 30), channels=channels, **NO_SLEEP)  # the next week
+    ids = [m["Message-ID"] for m in smtp_sink.messages]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    hooks = webhook_sink.bodies("/hook")
+    assert len(hooks) == 3 and hooks[0]["id"] == hooks[1]["id"] != hooks[2]["id"]
+    assert ids[0] != f"<{hooks[0]['id']}@zwgk-monitor>"  # one id per delivery: channel and week
 
 
 def test_send_failure_is_retried_and_recorded(es, stale_data, webhook_sink):

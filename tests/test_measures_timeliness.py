@@ -187,3 +187,21 @@ def test_named_departments_resolve_through_the_registry():
     text = "發展改革、教育、環保、民政等與宏觀經濟和民生關系密切的職能部門,原則上每季度舉辦新聞發布會不少于2次"
     assert named_departments(text) == [FGW, JW, STHJ, MZ]
     assert named_departments("定期公開食品、藥品、醫療器械等抽樣檢驗信息") == []
+
+
+def test_the_report_does_not_depend_on_the_order_documents_were_indexed(es, es_prefix):
+    """Undated triggers (no decision date in the notice) tie on their date: the URL orders them, so the stored
+    report is the same whatever order a crawl (or its crash and retry) indexed them in (the crash drill's
+    'reports identical to an undisturbed run')."""
+    from index.schema import drop_indices, ensure_indices
+
+    notices = [doc(f"http://gov.example/x{i}.html", "scjg", "行政处罚", "其他", f"2026-10-{10 + i}",
+                   kind="penalty_notice", agency=SCJG, body=f"当事人：某店{i}。") for i in range(6)]
+    rows = []
+    for order in (notices, notices[::-1]):
+        drop_indices(es)
+        ensure_indices(es)
+        index_records(es, order)
+        rep = timeliness_report(es, AS_OF)
+        rows.append(json.dumps([o.to_dict() for o in rep.outcomes if o.rule.startswith("penalty")], ensure_ascii=False))
+    assert "x0.html" in rows[0] and rows[0] == rows[1]
