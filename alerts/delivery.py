@@ -27,6 +27,8 @@ from zwgk.weeks import now_iso
 log = logging.getLogger(__name__)
 
 SENT, FAILED, DRY_RUN, SKIPPED = "sent", "failed", "dry_run", "already_sent"
+# what an alert kind records beside the delivery (deliver's `extra`), kept when a failed send is retried
+EXTRA_FIELDS = ("week", "watchlist", "agency", "day", "event_ids", "evidence_urls")
 
 
 @dataclass
@@ -167,7 +169,7 @@ def retry_failed(client: Elasticsearch, channels: Iterable[Channel], attempts: i
         if channel is None or rec["key"] in skip:
             continue
         message = AlertMessage.from_dict(json.loads(rec["message"]))
-        extra = {k: rec[k] for k in ("week", "watchlist") if k in rec}
+        extra = {k: rec[k] for k in EXTRA_FIELDS if k in rec}
         out += deliver(client, rec["key"], rec.get("kind", ""), message, [channel], attempts, backoff,
                        extra=extra, sleep=sleep)
     return out

@@ -129,8 +129,9 @@ Contents = Callable[[], tuple[dict[str, Any], list[Attachment]]]  # () -> (the w
 
 def send_weekly_alert(client: Elasticsearch, as_of: date, contents: Contents, channels: Iterable[Channel] | None = None,
                       dry_run: bool = False, attempts: int | None = None, backoff: float | None = None,
-                      sleep: Callable[[float], None] = time.sleep) -> AlertOutcome:
-    """Build, record and send the alert for the last complete week before as_of; idempotent per week+channel.
+                      sleep: Callable[[float], None] = time.sleep, plan: str | None = None) -> AlertOutcome:
+    """Build, record and send the alert for the last complete week before as_of; idempotent per week+channel
+    (and per plan: one plan's alert, zwgk.plans, is its own, weekly:<plan>:<week>).
 
     Earlier deliveries recorded as failed are retried first. A week's alert text is fixed by its
     first run (stored in the alert record) so every channel and every retry sends the same message;
@@ -141,7 +142,7 @@ def send_weekly_alert(client: Elasticsearch, as_of: date, contents: Contents, ch
     backoff = float(backoff if backoff is not None else conf.get("backoff_seconds", 2))
     channels = list(channels if channels is not None else channels_from_env(timeout=float(conf.get("timeout_seconds", 10))))
     week = last_complete_week(as_of).label
-    key = f"weekly:{week}"
+    key = f"weekly:{plan}:{week}" if plan else f"weekly:{week}"
     stored = _get(client, key)
     if stored and stored.get("message"):
         message = AlertMessage.from_dict(json.loads(stored["message"]))

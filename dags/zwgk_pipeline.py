@@ -1,9 +1,9 @@
-"""crawl → classify → index per shard of sites, then measure: the monitoring pipeline (hourly by default,
+"""crawl → classify → index → events per shard of sites, then measure: the monitoring pipeline (hourly by default,
 ZWGK_PIPELINE_SCHEDULE).
 
 The steps are pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run). `shards` cuts the
 registry into shards (ZWGK_SHARD_SITES sites each); the per-shard steps form a task group mapped over them
-(`shard.crawl` → `shard.classify` → `shard.index`, one of each per shard, so workers take shards in parallel
+(`shard.crawl` → `shard.classify` → `shard.index` → `shard.events`, one of each per shard, so workers take shards in parallel
 and a retry redoes one shard's step); the other steps (`measure`) run once after every shard. Files go in
 between (settings.home()/runs/<run_id>/<shard>/), and re-indexing upserts.
 """
@@ -63,7 +63,8 @@ def shard_group(shard: dict):
 
 @dag(
     dag_id="zwgk_pipeline",
-    description="crawl the agency sites, classify against the plan, index, measure freshness and timeliness",
+    description="crawl the agency sites, classify against the plan, index, group news into events, measure freshness "
+    "and timeliness",
     schedule=dag_settings.pipeline_schedule(),
     start_date=dag_settings.START_DATE,
     catchup=False,

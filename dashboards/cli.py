@@ -13,8 +13,10 @@ def register(sub) -> None:
         description=(
             "Serve the monitoring dashboard: overview, freshness heat map, agency scorecards, plan topics, "
             "timeliness, search and alerts, each backed by a JSON API (/docs lists it). Reads Elasticsearch "
-            "at ES_URL (or the project's node) and the indices of ZWGK_INDEX_PREFIX. Login is required when "
-            "ZWGK_DASHBOARD_TOKEN is set. Charts need `make assets` (ECharts vendored from npm)."
+            "at ES_URL (or the project's node) and the indices of ZWGK_INDEX_PREFIX. On 127.0.0.1 (the local demo) "
+            "no login is asked for; in production (ZWGK_ENV=production, ZWGK_DASHBOARD_LOGIN=1, or a non-loopback "
+            "--host) every request needs an account (`zwgk user`), and the dashboard refuses to start without an "
+            "admin. Charts need `make assets` (ECharts vendored from npm)."
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -25,19 +27,35 @@ def register(sub) -> None:
 
 def run_dashboard(args) -> int:
     import logging
+    import sys
 
     import uvicorn
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
 
-    from dashboards.app import create_app
+    from dashboards import auth
+    from dashboards.accounts import count_admins
+    from dashboards.app import NO_ADMIN, create_app
     from dashboards.assets import ECHARTS_VENDORED
-    from zwgk.es import get_client
+    from zwgk.es import display_url, get_client, quiet_transport
 
     log = logging.getLogger("zwgk.dashboard")
+    client = get_client(args.es_url)
+    login = auth.login_wanted(host=args.host)
+    if login:
+        quiet_transport()  # ES down: one line below, not the transport's retry tracebacks first
+        try:
+            admins = count_admins(client)
+        except (TransportError, ApiError) as exc:
+            print(f"zwgk dashboard: cannot read the accounts at {display_url(args.es_url)}: {exc}", file=sys.stderr)
+            return 1
+        if not admins:
+            print(f"zwgk dashboard: {NO_ADMIN}", file=sys.stderr)
+            return 1
     if not ECHARTS_VENDORED.exists():
         log.warning("charts disabled: %s is missing — run `make assets` (python -m dashboards.assets)", ECHARTS_VENDORED)
-    app = create_app(client=get_client(args.es_url))
-    if not app.state.auth_token and args.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s without login: set ZWGK_DASHBOARD_TOKEN in production", args.host)
-    log.info("dashboard on http://%s:%d/ (API: /docs)", args.host, args.port)
+    app = create_app(client=client, login=login)
+    log.info("dashboard on http://%s:%d/ (API: /docs; %s)", args.host, args.port,
+             "accounts required" if login else "local demo: no login")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

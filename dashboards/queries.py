@@ -23,11 +23,12 @@ def alias(kind: str) -> str:
     return index_alias(kind)
 
 
-def plan():
-    """The monitored plan (zwgk.plan), loaded on first use so importing the dashboard stays light."""
-    from zwgk.plan import load_plan
+def plan(key: str | None = None):
+    """The monitored plan (zwgk.plans: plan `key` when several are in force, None for all of them as one),
+    loaded on first use so importing the dashboard stays light."""
+    from zwgk.plans import load_plans
 
-    return load_plan()
+    return load_plans().view(key)
 
 
 def document_counts(client: Elasticsearch, as_of: date, query: dict[str, Any] | None = None) -> dict[str, int]:

@@ -48,8 +48,8 @@ def freshness(client, as_of: date):
     return _cached(client, "freshness", as_of, lambda: stored.read(client, "freshness", as_of))
 
 
-def timeliness(client, as_of: date):
-    """The stored timeliness report for as_of (cached)."""
+def timeliness(client, as_of: date, plan: str | None = None):
+    """The stored timeliness report for as_of (cached); only plan `plan`'s duties when given (zwgk.plans)."""
     from measures import stored
 
-    return _cached(client, "timeliness", as_of, lambda: stored.read(client, "timeliness", as_of))
+    return _cached(client, "timeliness", as_of, lambda: stored.read(client, "timeliness", as_of)).for_plan(plan)

@@ -54,18 +54,21 @@ class SearchParams:
         date_from: Annotated[date | None, Query(description="published on or after (YYYY-MM-DD)")] = None,
         date_to: Annotated[date | None, Query(description="published on or before (YYYY-MM-DD)")] = None,
         sort: Annotated[Literal["relevance", "time"], Query(description="relevance or time (newest first)")] = "relevance",
+        collapse: Annotated[Literal["event"] | None, Query(description="event: one result per event (the same story "
+                                                           "across sources), with how many of its documents matched")] = None,
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"results per page (at most {MAX_PAGE_SIZE})")] = 20,
     ):
         self.q, self.agency, self.site, self.column_type = q, agency, site, column_type
         self.topic, self.kind, self.date_from, self.date_to = topic, kind, date_from, date_to
-        self.sort, self.page, self.size = sort, page, size
+        self.sort, self.collapse, self.page, self.size = sort, collapse, page, size
 
     def request(self) -> index_search.SearchRequest:
         return index_search.SearchRequest(
             query=self.q or "", agency=self.agency or None, site_id=self.site or None,
             column_type=self.column_type or None, topic=self.topic or None, kind=self.kind or None,
-            since=self.date_from, until=self.date_to, sort=self.sort, page=self.page, size=self.size,
+            since=self.date_from, until=self.date_to, sort=self.sort, collapse=self.collapse, page=self.page,
+            size=self.size,
         )
 
     def echo(self) -> dict[str, Any]:
@@ -94,12 +97,14 @@ def _result(hit: index_search.SearchHit) -> dict[str, Any]:
 
 
 def run_search(client: Elasticsearch, params: SearchParams) -> dict[str, Any]:
-    """One page of results (QueryError → 400 by the app's handler)."""
+    """One page of results (QueryError → 400 by the app's handler); collapsed by event, a page holds events
+    (`groups` of them in all) and `total` still counts the matching documents."""
     result = index_search.search(client, params.request())
-    reachable = min(result.total, index_search.MAX_WINDOW)
+    reachable = min(result.total if result.groups is None else result.groups, index_search.MAX_WINDOW)
     return {
         "query": params.echo(),
         "total": result.total,
+        "groups": result.groups,
         "page": result.page,
         "size": result.size,
         "pages": math.ceil(reachable / result.size) if result.size else 0,
@@ -111,9 +116,9 @@ def run_search(client: Elasticsearch, params: SearchParams) -> dict[str, Any]:
 
 def options(client: Elasticsearch) -> dict[str, Any]:
     """Choices for the filters: agencies and sites present in the index, column types, kinds, plan topics."""
-    from zwgk.plan import load_plan
+    from zwgk.plans import load_plans
 
-    topics = [{"id": t.id, "title": to_simplified(t.title), "level": t.level} for t in load_plan().walk()]
+    topics = [{"id": t.id, "title": to_simplified(t.title), "level": t.level} for t in load_plans().view().walk()]
     return {
         "agencies": queries.field_values(client, "agency"),
         "sites": queries.field_values(client, "site_id"),

@@ -34,6 +34,7 @@ class SearchRequest:
     since: str | date | None = None  # published on or after (YYYY-MM-DD, Beijing time)
     until: str | date | None = None  # published on or before, inclusive
     sort: str = "relevance"  # or "time" (newest first)
+    collapse: str | None = None  # "event": one hit per event (Elasticsearch field collapse on event_id)
     page: int = 1
     size: int = 20
 
@@ -179,6 +180,9 @@ def _filters(req: SearchRequest) -> list[dict[str, Any]]:
             filters.append({"terms": {es_field: values}})
     topics = _values(req.topic)
     if topics:
+        from zwgk.plans import load_plans
+
+        topics = [q for t in topics for q in load_plans().qualify(t)]  # a bare 3.1 under several plans: each plan's
         should: list[dict[str, Any]] = [{"terms": {"topic_ids": topics}}]
         should += [{"prefix": {"topic_ids": f"{t}."}} for t in topics]
         filters.append({"bool": {"should": should, "minimum_should_match": 1}})

@@ -28,12 +28,15 @@ class SearchHit(TypedDict):
     topic_ids: list[str]  # the ids of `topics`, in the same order
     doc_number: str | None
     source_type: str | None
+    event_id: str | None  # the event (same story across sources) it belongs to
     score: float | None
     highlights: dict[str, str]  # {"title": safe HTML, "body": " … "-joined fragments}; only <mark> added
+    event_size: int | None  # with results collapsed by event: the matching documents of its event
 
 
-_FROM_HIT = ("id", "score", "highlights")  # taken from Elasticsearch's hit (_id, _score, highlight)
+_FROM_HIT = ("id", "score", "highlights", "event_size")  # taken from Elasticsearch's hit (_id, _score, highlight, inner_hits)
 SOURCE_FIELDS = [name for name in SearchHit.__annotations__ if name not in _FROM_HIT]  # asked of _source
+EVENT_GROUP = "event"  # the inner_hits name of a search collapsed by event (index.search)
 _LISTS = ("agencies", "topics", "topic_ids")  # [] when missing, so readers need not check for None
 
 
@@ -53,4 +56,6 @@ def hit_from_es(raw: dict[str, Any]) -> SearchHit:
     stored = {name: src.get(name) for name in SOURCE_FIELDS}
     stored.update({name: stored[name] or [] for name in _LISTS})
     highlights = _highlights(src.get("title"), raw.get("highlight", {}))
-    return SearchHit(id=raw.get("_id"), **stored, score=raw.get("_score"), highlights=highlights)
+    group = raw.get("inner_hits", {}).get(EVENT_GROUP)
+    size = group["hits"]["total"]["value"] if group else None
+    return SearchHit(id=raw.get("_id"), **stored, score=raw.get("_score"), highlights=highlights, event_size=size)

@@ -1,7 +1,8 @@
 """Index layout: one versioned index per kind behind an alias, created from composable templates.
 
 `{prefix}-documents` (alias) → `{prefix}-documents-v1` (index), likewise snapshots, alerts,
-watchlists and reports. Everything reads and writes through the alias, so a mapping change is a new version
+watchlists, reports, events (one record per event: the same story across sources, events/) and the dashboard's
+users, sessions and audit. Everything reads and writes through the alias, so a mapping change is a new version
 plus `migrate()` (copy, then an atomic alias swap) without touching callers.
 
 Chinese analysis with what the integ-test-zip distribution has (no analysis-common, so no `cjk`
@@ -18,12 +19,14 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
+from zwgk.document import upgrade_record
 from zwgk.es import KINDS, alias
 
 log = logging.getLogger(__name__)
 
 # bump a kind's version when its mapping changes incompatibly, then run migrate(client, kind)
-VERSIONS = {"documents": 1, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1}
+VERSIONS = {"documents": 2, "snapshots": 1, "alerts": 1, "watchlists": 1, "reports": 1, "events": 1, "users": 1,
+            "sessions": 1, "audit": 1}
 TEMPLATE_PRIORITY = 200
 REPLICAS = "0-1"  # auto_expand_replicas: a copy on a second data node when there is one
 
@@ -45,6 +48,8 @@ ANALYSIS = {
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
+LONG = {"type": "long"}
+STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 # alerts and watchlists take new fields freely; new strings are exact-match keywords, not analysed text
 STRINGS_AS_KEYWORDS = [
     {"strings": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 2048}}}
@@ -98,8 +103,13 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "indexed_at": DATE,
             "topic_ids": KEYWORD,
             "topics": {"properties": {"id": KEYWORD, "score": {"type": "float"}}},
-            "sentiment": {"type": "float"},
+            "sentiment": KEYWORD,  # v2: the tone label (v1 held the lexicon's score here)
+            "sentiment_score": {"type": "float"},
             "attachments": {"properties": {"name": KEYWORD, "url": KEYWORD}},
+            "event_id": KEYWORD,
+            # the fingerprint events/ joins later reposts against: MinHash and stated numbers (stored, not searched)
+            "event_minhash": {"type": "binary"},
+            "event_numbers": {"type": "keyword", "index": False, "doc_values": False},
         },
     },
     "snapshots": {
@@ -164,6 +174,35 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "filters": {"type": "object", "dynamic": True},
         },
     },
+    # one record per event (events/store.py), _id = event_id; daily_counts and published_times are read
+    # whole to compute growth at read time, never searched
+    "events": {
+        "dynamic": False,
+        "properties": {
+            "event_id": KEYWORD,
+            "title": {
+                "type": "text",
+                "analyzer": "standard",
+                "fields": {"raw": {"type": "keyword", "ignore_above": 512}},
+            },
+            "first_doc_id": KEYWORD,
+            "first_url": KEYWORD,
+            "first_source": KEYWORD,
+            "first_published_at": DATE,
+            "last_published_at": DATE,
+            "doc_ids": KEYWORD,
+            "doc_count": {"type": "integer"},
+            "sources": KEYWORD,
+            "source_count": {"type": "integer"},
+            "daily_counts": {"type": "object", "enabled": False},
+            "published_times": {"type": "date"},
+            "topics": KEYWORD,
+            "agencies": KEYWORD,
+            "negative_count": {"type": "integer"},
+            "sentiment": KEYWORD,
+            "updated_at": DATE,
+        },
+    },
     # the measures' reports, computed once per run (measures/stored.py); the body is read whole, never searched
     "reports": {
         "dynamic": False,
@@ -176,7 +215,45 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "body": {"type": "text", "index": False},
         },
     },
+    # the dashboard's accounts (dashboards/accounts.py): _id = name; times in epoch ms where compared
+    "users": {
+        "dynamic": False,
+        "properties": {
+            "name": KEYWORD,
+            "role": KEYWORD,
+            "password_hash": STORED_ONLY,
+            "created_at": DATE,
+            "updated_at": DATE,
+            "last_login_at": DATE,
+            "sessions_after_ms": LONG,
+            "failed": {"type": "integer"},
+            "failed_since_ms": LONG,
+            "locked_until_ms": LONG,
+        },
+    },
+    # login sessions (dashboards/sessions.py): _id = SHA-256 of the session token, never the token
+    "sessions": {
+        "dynamic": False,
+        "properties": {"user": KEYWORD, "created_ms": LONG, "seen_ms": LONG, "expires_ms": LONG, "address": KEYWORD},
+    },
+    # who did what (dashboards/audit.py): logins, exports, watchlist and account changes
+    "audit": {
+        "dynamic": False,
+        "properties": {
+            "at": DATE,
+            "actor": KEYWORD,
+            "action": KEYWORD,
+            "target": KEYWORD,
+            "outcome": KEYWORD,
+            "address": KEYWORD,
+            "detail": {"type": "keyword", "ignore_above": 2048},
+        },
+    },
 }
+
+
+# what a record of an older version becomes in the current one (migrate)
+UPGRADES = {"documents": upgrade_record}
 
 
 def index_name(kind: str, version: int | None = None) -> str:
@@ -206,6 +283,9 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
         client.indices.put_index_template(name=alias(kind), **template_body(kind))
         name = index_name(kind)
         if client.indices.exists_alias(name=alias(kind)):
+            if current_index(client, kind) != name:  # an older version's index: its mapping would refuse records
+                log.warning("%s points at %s; migrating to %s", alias(kind), current_index(client, kind), name)
+                migrate(client, kind)
             existing.append(alias(kind))
         else:
             try:
@@ -242,8 +322,9 @@ def migrate(client: Elasticsearch, kind: str) -> str:
     if not client.indices.exists(index=new):
         client.indices.create(index=new)
     if old:
+        upgrade = UPGRADES.get(kind, lambda source: source)
         actions = (
-            {"_index": new, "_id": hit["_id"], "_source": hit["_source"]}
+            {"_index": new, "_id": hit["_id"], "_source": upgrade(hit["_source"])}
             for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}})
         )
         helpers.bulk(client, actions, chunk_size=1000)

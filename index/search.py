@@ -16,7 +16,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from index import schema
 from index.es_query import SearchRequest, build_body, highlight_request
-from index.hits import SOURCE_FIELDS, SearchHit, hit_from_es
+from index.hits import EVENT_GROUP, SOURCE_FIELDS, SearchHit, hit_from_es
 from index.query_language import QueryError
 
 __all__ = [
@@ -50,6 +50,7 @@ class SearchResult:
     page: int = 1
     size: int = 20
     took_ms: int = 0
+    groups: int | None = None  # collapsed by event: hits in the whole result (its events, + 1 for the documents without one)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class SearchResult:
             "page": self.page,
             "size": self.size,
             "took_ms": self.took_ms,
+            "groups": self.groups,
             "hits": self.hits,
             "aggregations": self.aggregations,
         }
@@ -76,6 +78,7 @@ def search(client: Elasticsearch, req: SearchRequest) -> SearchResult:
         name: {"terms": {"field": f, "size": 100 if name == "topic" else 50}}
         for name, f in AGGREGATIONS.items()
     }
+    collapse = _collapse(req, aggs)
     try:
         resp = client.search(
             index=schema.alias("documents"),
@@ -86,6 +89,7 @@ def search(client: Elasticsearch, req: SearchRequest) -> SearchResult:
             highlight=highlight_request(hl_query),
             aggregations=aggs,
             source_includes=SOURCE_FIELDS,
+            **collapse,
         )
     except ApiError as exc:  # a query we built that ES still refuses: say so without leaking ES internals
         if exc.status_code == 404:  # nothing indexed yet: the alias does not exist
@@ -97,6 +101,10 @@ def search(client: Elasticsearch, req: SearchRequest) -> SearchResult:
         name: [{"key": b["key"], "count": b["doc_count"]} for b in resp["aggregations"][name]["buckets"]]
         for name in AGGREGATIONS
     }
+    groups = None
+    if collapse:
+        found = resp["aggregations"]
+        groups = found[_EVENTS]["value"] + (1 if found[_NO_EVENT]["doc_count"] else 0)
     return SearchResult(
         total=resp["hits"]["total"]["value"],
         hits=[hit_from_es(h) for h in resp["hits"]["hits"]],
@@ -104,7 +112,27 @@ def search(client: Elasticsearch, req: SearchRequest) -> SearchResult:
         page=req.page,
         size=req.size,
         took_ms=resp.get("took", 0),
+        groups=groups,
     )
+
+
+_EVENTS, _NO_EVENT = "_events", "_no_event"
+COLLAPSE_FIELDS = {"event": "event_id"}  # what results can be collapsed by → the keyword field
+
+
+def _collapse(req: SearchRequest, aggs: dict[str, Any]) -> dict[str, Any]:
+    """The collapse clause for req.collapse ({} for none), adding to aggs the counts that make its paging:
+    distinct events, and the documents without one (Elasticsearch collapses those into one hit)."""
+    if not req.collapse:
+        return {}
+    field = COLLAPSE_FIELDS.get(req.collapse)
+    if field is None:
+        raise QueryError(f"results can be collapsed by {', '.join(COLLAPSE_FIELDS)}, not {req.collapse!r}")
+    # exact up to 40,000 events (the cardinality's highest precision), past the deepest page anyway
+    aggs[_EVENTS] = {"cardinality": {"field": field, "precision_threshold": 40_000}}
+    aggs[_NO_EVENT] = {"missing": {"field": field}}
+    # the inner hits carry only their count: the page shows one document per event and how many matched
+    return {"collapse": {"field": field, "inner_hits": {"name": EVENT_GROUP, "size": 0}}}
 
 
 def export_row(hit: SearchHit) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from elasticsearch import Elasticsearch, helpers
 
 from index import schema
 from zwgk import settings, text
-from zwgk.document import NLP_FIELDS, ColumnSnapshot, Document, has_nlp
+from zwgk.document import EVENT_FIELDS, NLP_FIELDS, ColumnSnapshot, Document, has_nlp
+from zwgk.event import Event, EventLink
 from zwgk.jsonl import BadLine, json_line, read_jsonl
 from zwgk.weeks import now_iso
 
@@ -153,10 +154,14 @@ def _blank_dates_to_null(source: dict[str, Any], names: tuple[str, ...]) -> dict
 
 
 def _document_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
-    """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones."""
+    """doc-as-upsert: a new document is stored whole; a re-crawl without NLP results keeps the old ones, and
+    one not grouped yet keeps its event."""
     partial = dict(source)
     if not has_nlp(source):  # not classified yet
         for name in (*NLP_FIELDS, "topic_ids"):
+            partial.pop(name, None)
+    for name in EVENT_FIELDS:
+        if partial.get(name) is None:
             partial.pop(name, None)
     return {"_op_type": "update", "_index": index, "_id": source["id"], "doc": partial, "upsert": source}
 
@@ -172,15 +177,35 @@ def _snapshot_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
     return {"_op_type": "index", "_index": index, "_id": source["id"], "_source": source}
 
 
+# --- events ---------------------------------------------------------------------------------------
+
+
+def _event_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
+    """An event's record is rebuilt whole from its documents, so it replaces the stored one (_id = event_id)."""
+    return {"_op_type": "index", "_index": index, "_id": source["event_id"], "_source": source}
+
+
+def _event_link_action(index: str, source: dict[str, Any]) -> dict[str, Any]:
+    """A partial update of a stored document: its event and signature, nothing else touched."""
+    return {"_op_type": "update", "_index": index, "_id": source["doc_id"],
+            "doc": {name: source[name] for name in ("event_id", "event_minhash", "event_numbers")}}
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """How one kind of record is written: its alias, record class, _source builder and bulk action."""
 
-    name: str  # the alias (schema.alias(name)) and the dead-letter "kind"
-    record: type[Document] | type[ColumnSnapshot]
+    name: str  # the dead-letter "kind", and the alias (schema.alias(name)) unless `alias_kind` names another
+    record: type[Document] | type[ColumnSnapshot] | type[Event] | type[EventLink]
     to_source: Callable[[Any], dict[str, Any]]
     to_action: Callable[[str, dict[str, Any]], dict[str, Any]]
     unit: str  # for the progress bar
+    alias_kind: str | None = None
+    id_field: str = "id"  # the _source field that holds the _id
+
+    @property
+    def alias(self) -> str:
+        return schema.alias(self.alias_kind or self.name)
 
     def parse(self, record: Any) -> Any:
         if isinstance(record, self.record):
@@ -193,7 +218,10 @@ class RecordKind:
 DOCUMENTS = RecordKind("documents", Document, enrich, _document_action, "doc")
 # _id = ColumnSnapshot.id, so a re-run replaces
 SNAPSHOTS = RecordKind("snapshots", ColumnSnapshot, _snapshot_source, _snapshot_action, "snapshot")
-KINDS = {kind.name: kind for kind in (DOCUMENTS, SNAPSHOTS)}
+EVENTS = RecordKind("events", Event, Event.to_dict, _event_action, "event", id_field="event_id")
+EVENT_LINKS = RecordKind("event_links", EventLink, EventLink.to_dict, _event_link_action, "doc", alias_kind="documents",
+                         id_field="doc_id")
+KINDS = {kind.name: kind for kind in (DOCUMENTS, SNAPSHOTS, EVENTS, EVENT_LINKS)}
 
 
 def index_documents(client: Elasticsearch, docs: Iterable[Document | dict[str, Any]], **options: Any) -> BulkReport:
@@ -286,7 +314,7 @@ def index_records(
     own_letters = dead_letters is None
     letters = dead_letters or DeadLetters(kind)
     before = letters.count
-    index = schema.alias(kind)
+    index = record_kind.alias
     pending: dict[str, deque] = defaultdict(deque)  # _id → original records sent but not yet acknowledged
     pending_lock = threading.Lock()
     report = BulkReport()
@@ -300,7 +328,7 @@ def index_records(
                 letters.write(record, f"invalid {kind[:-1]} record: {exc}", kind)
                 continue
             with pending_lock:
-                pending[source["id"]].append(record)
+                pending[source[record_kind.id_field]].append(record)
             yield record_kind.to_action(index, source)
 
     bar = None

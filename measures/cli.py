@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from zwgk.cliargs import day, output_dir, output_file
+from zwgk.cliargs import day, output_dir, output_file, plan_key
 
 
 def register(sub) -> None:
@@ -20,12 +20,16 @@ def register(sub) -> None:
         p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
                        help="table (default), json (every site/agency with rule status and evidence URLs), csv, xlsx")
         p.add_argument("--out", help="write to this file instead of stdout (required for xlsx)")
+        if name == "timeliness":
+            p.add_argument("--plan", type=plan_key, default=None, metavar="KEY",
+                           help="one plan's duties only (keys: `zwgk plan list`; default every plan in force)")
         p.set_defaults(func=_run_one, kind=name)
     weekly = rsub.add_parser("weekly", help="the weekly report: HTML, Excel and the 通报 (.docx)",
                              description="Write weekly-<week>.html, weekly-<week>.xlsx and tongbao-<week>.docx "
                                          "into --out.")
     weekly.add_argument("--as-of", type=day, default=None, help="report date YYYY-MM-DD (default: today)")
     weekly.add_argument("--out", required=True, help="output directory")
+    weekly.add_argument("--plan", type=plan_key, default=None, metavar="KEY", help="one plan's duties only")
     weekly.set_defaults(func=_run_weekly)
 
 
@@ -36,12 +40,14 @@ def _client():
     return get_client()
 
 
-def _build(kind: str, client, as_of):
-    """The stored report the alert and the dashboard show; computed when none is stored for as_of."""
+def _build(kind: str, client, as_of, plan: str | None = None):
+    """The stored report the alert and the dashboard show; computed when none is stored for as_of (timeliness:
+    only plan `plan`'s duties when given)."""
     from measures import stored
     from zwgk.weeks import today
 
-    return stored.read(client, kind, as_of or today())
+    report = stored.read(client, kind, as_of or today())
+    return report.for_plan(plan) if kind == "timeliness" else report
 
 
 def _run_one(args) -> int:
@@ -54,7 +60,7 @@ def _run_one(args) -> int:
         return 2
     out = output_file(args.out) if args.out else None  # before the measures run, not after
     try:
-        report = _build(args.kind, _client(), args.as_of)
+        report = _build(args.kind, _client(), args.as_of, getattr(args, "plan", None))
     except TransportError as exc:
         print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
         return 1
@@ -79,10 +85,10 @@ def _run_weekly(args) -> int:
         print("freshness …", file=sys.stderr)
         fresh = _build("freshness", client, args.as_of)
         print("timeliness …", file=sys.stderr)
-        timely = _build("timeliness", client, args.as_of)
+        timely = _build("timeliness", client, args.as_of, args.plan)
         print("last week …", file=sys.stderr)  # for the agencies that improved
         as_of = args.as_of or today()
-        previous = (_build("freshness", client, previous_week(as_of)), _build("timeliness", client, previous_week(as_of)))
+        previous = (_build("freshness", client, previous_week(as_of)), _build("timeliness", client, previous_week(as_of), args.plan))
     except TransportError as exc:
         print(f"error: Elasticsearch unavailable: {exc}", file=sys.stderr)
         return 1

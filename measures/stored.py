@@ -94,9 +94,9 @@ def _timeliness_in(body: dict[str, Any]) -> TimelinessReport:
 
 
 def _plan_inputs() -> str:
-    from zwgk.plan import load_plan
+    from zwgk.plans import load_plans
 
-    return json.dumps(load_plan().to_dict(), ensure_ascii=False, sort_keys=True)
+    return json.dumps(load_plans().view().to_dict(), ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -106,6 +106,14 @@ class TimelinessReport:
         """Every piece of evidence: trigger and response documents, deadlines, elapsed time, status."""
         rows = [{"agency": o.agency, "rule": o.rule, **i} for o in self.outcomes for i in o.items]
         return pd.DataFrame(rows)
+
+    def for_plan(self, key: str | None) -> TimelinessReport:
+        """The outcomes of one plan's duties (key from zwgk.plans; None: every plan's)."""
+        if key is None:
+            return self
+        from zwgk.plans import plan_of
+
+        return TimelinessReport(self.as_of, self.since, [o for o in self.outcomes if plan_of(o.topic_id) == key])
 
     def overdue(self) -> list[dict[str, Any]]:
         """Triggers past their deadline without a response, and missed periods."""
@@ -610,15 +618,22 @@ def evaluator_for(ob: Any) -> Callable[[Context, Any], list[RuleOutcome]] | None
 def timeliness_report(client: Elasticsearch, as_of: date | None = None, plan: Any = None,
                       rules_path: str | None = None) -> TimelinessReport:
     """Evaluate every measurable obligation of the plan up to as_of."""
-    from zwgk.plan import load_plan
+    from zwgk.plans import load_plans
     from zwgk.weeks import today
 
     as_of = as_of or today()
     conf = rules_config.section("timeliness", rules_path)
     since = as_of - timedelta(days=int(conf.get("window_days", 365)))
-    plan = plan or load_plan()
-    plan_start = plan.issued_on or (date(plan.year, 1, 1) if plan.year else None)
-    ctx = Context(client=client, as_of=as_of, since=since, conf=conf, plan_start=plan_start)
+    plan = plan or load_plans().view()  # every plan in force, as one
+    ctx = Context(client=client, as_of=as_of, since=since, conf=conf)
+    outcomes: list[RuleOutcome] = []
+    for part in getattr(plan, "parts", [plan]):  # several plans in force (zwgk.plans): each from its own start
+        start = part.issued_on or (date(part.year, 1, 1) if part.year else None)
+        outcomes += _evaluate_plan(replace(ctx, plan_start=start), part)  # one document cache for all
+    return TimelinessReport(as_of=as_of, since=since, outcomes=outcomes)
+
+
+def _evaluate_plan(ctx: Context, plan: Any) -> list[RuleOutcome]:
     outcomes: list[RuleOutcome] = []
     seen: dict[str, int] = {}
     for _topic, ob in plan.obligations():
@@ -633,4 +648,4 @@ def timeliness_report(client: Elasticsearch, as_of: date | None = None, plan: An
                                         else "no measure for this duty"))
             continue
         outcomes.extend(evaluate(ctx, ob))
-    return TimelinessReport(as_of=as_of, since=since, outcomes=outcomes)
+    return outcomes

@@ -1,4 +1,5 @@
-"""Fill each document's nlp fields: topics, kind, agencies, sentiment (news), interprets (interpretations).
+"""Fill each document's nlp fields: topics, kind, agencies, tone (news: `sentiment` label and `sentiment_score`),
+interprets (interpretations).
 
 `load_classifier()` gives one Classifier per process (model loaded once); `Classifier.classify(docs)`
 works in batches. `classify_file` is the JSON-lines round trip behind `zwgk classify` (zwgk.jsonl's reader and
@@ -20,10 +21,11 @@ from nlp.agencies import document_agencies
 from nlp.kind import KIND_FEATURES, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
-from nlp.topics import TopicScorer, doc_text, load_labelled, transfer_head
-from zwgk.document import Document
+from nlp.tone import lexicon_tone, load_tone_model
+from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head
+from zwgk.document import Document, TopicScore
 from zwgk.forks import ForkSafeLock
-from zwgk.jsonl import count_rows, json_line, read_jsonl_numbered, write_jsonl
+from zwgk.jsonl import count_rows, json_line, keep_errors, read_jsonl_numbered, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +57,23 @@ class Classifier:
     def __init__(self, plan=None, registry=None, embedder=None, labelled: list[dict] | None = None):
         from nlp.embed import load_embedder
         from zwgk.agencies import load_registry
-        from zwgk.plan import load_plan
+        from zwgk.plans import load_plans, plan_set
 
-        self.plan = plan or load_plan()
         self.registry = registry or load_registry()
+        # the plans in force (zwgk.plans), or the one plan given: one scorer per plan over one loaded model
+        self.plans = plan_set([(Path("<given>"), plan)], self.registry) if plan is not None else load_plans()
         self.embedder = embedder or load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
-        if labelled is None:
-            labelled = load_labelled(plan=self.plan)
-        self.topics = TopicScorer(self.plan, self.embedder, labelled)
-        if self.topics.head is None and (head := transfer_head(self.embedder)) is not None:
-            self.topics.use_head(head)  # no labels for this plan: the head learnt under the packaged one
+        self.scorers: dict[str, TopicScorer] = {}
+        for entry in self.plans.entries:
+            mine = load_labelled(plan=entry.plan) if labelled is None else labelled
+            scorer = TopicScorer(entry.plan, self.embedder, mine)
+            if scorer.head is None and (head := transfer_head(self.embedder)) is not None:
+                scorer.use_head(head)  # no labels for this plan: the head learnt under the packaged one
+            self.scorers[entry.key] = scorer
+        first = self.plans.entries[0]
+        self.plan, self.topics = first.plan, self.scorers[first.key]  # the first plan (what `zwgk nlp eval` scores)
         self.kinds = load_kind_model(self.embedder)
+        self.tone = load_tone_model(self.embedder)
         self._lock = ForkSafeLock()
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
@@ -84,11 +92,41 @@ class Classifier:
         for doc, kind in zip(docs, document_kinds(docs, embs, self.kinds), strict=True):
             doc.kind = kind
             doc.agencies = document_agencies(doc, self.registry)
-        probs = self.topics.probabilities(texts, embs, [d.kind for d in docs], [d.agencies for d in docs])
-        for doc, text, topics in zip(docs, texts, self.topics.decide(probs, texts), strict=True):
+        for doc, topics in zip(docs, self._topics(docs, texts, embs), strict=True):
             doc.topics = topics
-            doc.sentiment = sentiment_score(text) if _is_news(doc) else None
             doc.interprets = policy_reference(doc) if doc.kind == "interpretation" else None
+        self._tone(docs, texts, embs)
+
+    def _tone(self, docs: list[Document], texts: list[str], embs) -> None:
+        """`sentiment` (negative / neutral / positive) and `sentiment_score` of the news in a batch; None for the rest."""
+        news = [i for i, d in enumerate(docs) if _is_news(d)]
+        for doc in docs:
+            doc.sentiment = doc.sentiment_score = None
+        if not news:
+            return
+        scores = [sentiment_score(texts[i]) for i in news]
+        if self.tone is not None:
+            tones = self.tone.predict([docs[i].title for i in news], [docs[i].body for i in news], embs[news])
+        else:
+            tones = [lexicon_tone(s) for s in scores]
+        for i, tone, score in zip(news, tones, scores, strict=True):
+            docs[i].sentiment, docs[i].sentiment_score = tone, score
+
+    def _topics(self, docs: list[Document], texts: list[str], embs) -> list[list[TopicScore]]:
+        """Each document's topics among the plans that bind its agency (zwgk.plans.PlanSet.binding), best first,
+        at most MAX_TOPICS over all of them; ids namespaced when several plans are in force."""
+        bound = [self.plans.binding(d.agency, self.registry) for d in docs]
+        found: list[list[TopicScore]] = [[] for _ in docs]
+        for key, scorer in self.scorers.items():
+            rows = [i for i, keys in enumerate(bound) if key in keys]
+            if not rows:
+                continue
+            mine = [texts[i] for i in rows]
+            probs = scorer.probabilities(mine, embs[rows], [docs[i].kind for i in rows], [docs[i].agencies for i in rows])
+            for i, topics in zip(rows, scorer.decide(probs, mine), strict=True):
+                found[i] += [TopicScore(self.plans.topic_id(key, t.id), t.score) for t in topics]
+        return [sorted(topics, key=lambda t: -t.score)[:MAX_TOPICS] if len(bound[i]) > 1 else topics
+                for i, topics in enumerate(found)]
 
 
 def load_kind_model(embedder) -> KindModel | None:
@@ -127,7 +165,7 @@ def classifier_version() -> str:
     rule modules), without loading the model: a cache key for callers that skip re-classifying."""
     import hashlib
 
-    from nlp import embed, model, onnx_int8, topics
+    from nlp import embed, model, onnx_int8, tone, topics
     from zwgk import settings
 
     h = hashlib.sha1()
@@ -135,8 +173,9 @@ def classifier_version() -> str:
                  embed_quantize(), embed.KERNEL_VERSION, onnx_int8.ONNX_VERSION, topics.off_plan_target()):
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
-    for path in (*topics.LABELLED, settings.plan_path(), settings.agencies_path(),
-                 *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "agencies", "topics"))):
+    for path in (*topics.LABELLED, *settings.plan_paths(), settings.agencies_path(),
+                 tone.TONE_SET, *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "tone", "softmax", "agencies",
+                                                               "topics"))):
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -191,11 +230,7 @@ def classify_file(in_path: Path, out_path: Path, batch_size: int = 256, progress
         report.written = write_jsonl(out_path, classified())
     report.errors = len(errors)
     report.read = report.written + report.errors
-    if errors:
-        write_jsonl(errors_path, errors)
-        report.errors_path = errors_path
-    else:
-        errors_path.unlink(missing_ok=True)  # a stale one from an earlier run
+    report.errors_path = keep_errors(errors_path, errors)
     return report
 
 

@@ -38,10 +38,14 @@ def register(sub) -> None:
     nlp_sub = nlp.add_subparsers(dest="nlp_command", metavar="ACTION")
     ev = nlp_sub.add_parser(
         "eval",
-        help="top-1, recall@3, macro-F1, kind accuracy, abstentions and docs/s beside the baselines, per set",
+        help="top-1, recall@3, macro-F1, kind accuracy, abstentions and docs/s beside the baselines, per set; "
+        "the tone table",
         description="Without --gold: one table per bundled set (the plan-worded dev set, the held-out real "
-        "pages, a second plan scored zero-shot). With --gold: that labelled JSON-lines file.",
+        "pages, a second plan scored zero-shot), then the tone table (real news labelled negative / neutral / "
+        "positive, held-out split: the tone head beside the lexicon baselines cnsenti and SnowNLP from PyPI). "
+        "With --gold: that labelled JSON-lines file. With --tone: the tone table alone.",
     )
+    ev.add_argument("--tone", action="store_true", help="only the tone table (nlp/data/tone.jsonl, held-out split)")
     ev.add_argument("--gold", default=None, help="labelled JSON-lines file (default: every bundled set)")
     ev.add_argument("--split", default=None, help="only items of this split (dev or heldout)")
     ev.add_argument("--plan", default=None, help="plan file the --gold labels belong to (default: ZWGK_PLAN)")
@@ -77,9 +81,13 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from nlp.classify import load_classifier
     from nlp.data import EvalSet
     from nlp.evaluate import evaluate_sets, format_table
+    from nlp.evaluate_tone import format_tone_table
 
+    if args.tone:
+        return _eval_tone(args.json)
     sets = None
     if args.gold:
         plan = input_file(args.plan) if args.plan else None  # before the model loads
@@ -89,8 +97,25 @@ def _eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"zwgk nlp eval: {exc}", file=sys.stderr)
         return 2
+    tone = None
+    if sets is None:
+        from nlp.evaluate_tone import evaluate_tone
+
+        tone = evaluate_tone(load_classifier().embedder) | {"set": "tone"}
     if args.json:
-        print(json.dumps(results if sets is None else results[0], ensure_ascii=False, indent=2))
+        print(json.dumps(results + [tone] if sets is None else results[0], ensure_ascii=False, indent=2))
     else:
-        print("\n\n".join(format_table(r) for r in results))
+        print("\n\n".join([format_table(r) for r in results] + ([format_tone_table(tone)] if tone else [])))
+    return 0
+
+
+def _eval_tone(as_json: bool) -> int:
+    from nlp.evaluate_tone import evaluate_tone, format_tone_table
+
+    try:
+        result = evaluate_tone()
+    except (OSError, ValueError) as exc:
+        print(f"zwgk nlp eval: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_tone_table(result))
     return 0

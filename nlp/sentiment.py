@@ -3,7 +3,8 @@
 Method (documented choice): each negative cue token adds its weight, a negator (未/没有/无/不/并未…) up to
 two tokens before it cancels it ("未造成人员伤亡"), positive cues subtract a little; the sum s maps to
 [0, 1] with 1 - exp(-s / 2). Rumour-rebuttal and complaint words count, since they are what 回应关切 is
-about. Cheap, transparent and deterministic; an embedding variant can replace it behind `sentiment_score`.
+about. Cheap, transparent and deterministic. It is kept as `sentiment_score` and is one input of the tone label
+(nlp/tone.py: negative / neutral / positive), which adds the e5 vector and a head fitted on labelled news.
 """
 
 from __future__ import annotations
@@ -34,17 +35,25 @@ NEGATORS = {"未", "没有", "没", "无", "不", "并未", "并非", "未曾", 
 SCALE = 2.0
 
 
-def sentiment_score(text: str) -> float:
-    """Negative-signal score in [0, 1] of a text (title + lead): 0 = none, → 1 = strong."""
+def lexicon_counts(text: str) -> tuple[float, float, int]:
+    """(negative weight, positive weight, negated negative cues) of a text: the lexicon's raw readings."""
     tokens = segment(text)
-    total = 0.0
+    negative = positive = 0.0
+    negated = 0
     for i, token in enumerate(tokens):
         weight = NEGATIVE.get(token)
         if weight is None:
-            total -= POSITIVE.get(token, 0.0)
+            positive += POSITIVE.get(token, 0.0)
             continue
         window = tokens[max(0, i - 2) : i]
         if any(t in NEGATORS for t in window) or any(t[:1] in ("未", "无") and len(t) <= 2 for t in window):
-            continue  # negated: "未造成人员伤亡", "无人受伤"
-        total += weight
-    return round(1.0 - math.exp(-max(total, 0.0) / SCALE), 4)
+            negated += 1  # negated: "未造成人员伤亡", "无人受伤"
+            continue
+        negative += weight
+    return negative, positive, negated
+
+
+def sentiment_score(text: str) -> float:
+    """Negative-signal score in [0, 1] of a text (title + lead): 0 = none, → 1 = strong."""
+    negative, positive, _ = lexicon_counts(text)
+    return round(1.0 - math.exp(-max(negative - positive, 0.0) / SCALE), 4)

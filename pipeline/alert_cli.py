@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import sys
 
-from zwgk.cliargs import day
+from zwgk.cliargs import day, plan_key
+
+NO_CHANNEL = "no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)"
 
 
 def _es_errors(func):
@@ -40,7 +42,18 @@ def register(sub) -> None:
                                          "and on later runs.")
     weekly.add_argument("--as-of", type=day, default=None, help="run date YYYY-MM-DD (default: today, Beijing)")
     weekly.add_argument("--dry-run", action="store_true", help="print the alert; send and record nothing")
+    weekly.add_argument("--plan", type=plan_key, default=None, metavar="KEY",
+                        help="one plan's duties only, as its own alert (keys: `zwgk plan list`; default every plan's)")
     weekly.set_defaults(func=_es_errors(_weekly))
+    spikes = asub.add_parser("spikes", help="negative-news spikes per agency (idempotent per agency, day and channel)",
+                             description="Count each agency's negative news on --day against its own previous 28 days "
+                                         "(robust z-score: median and MAD; a spike needs at least 3 items and z ≥ 3.5, "
+                                         "docs/measures.md) and alert each spike once per channel, with the day's "
+                                         "negative news and their events as evidence.")
+    spikes.add_argument("--day", type=day, default=None,
+                        help="the day to check, YYYY-MM-DD (default: yesterday, Beijing)")
+    spikes.add_argument("--dry-run", action="store_true", help="print the spikes; send and record nothing")
+    spikes.set_defaults(func=_es_errors(_spikes))
 
     wl = sub.add_parser("watchlist", help="saved keyword queries that alert on new matching documents",
                         description="Query syntax is `zwgk search`'s: words, \"phrases\", OR, NOT, parentheses.")
@@ -50,11 +63,13 @@ def register(sub) -> None:
     add.add_argument("query")
     for f in ("agency", "site-id", "column-type", "topic", "kind"):
         add.add_argument(f"--{f}", action="append", help=f"filter on {f} (repeatable)")
-    add.add_argument("--owner", default="", help="who to ask about it")
+    add.add_argument("--owner", default="", help="the dashboard account it belongs to (default: none; "
+                                                 "only admins see it in the dashboard)")
     add.set_defaults(func=_es_errors(_wl_add))
     wsub.add_parser("list", help="list watchlists").set_defaults(func=_es_errors(_wl_list))
     rm = wsub.add_parser("remove", help="delete a watchlist")
     rm.add_argument("name")
+    rm.add_argument("--owner", default=None, help="the account it belongs to, when several have one of that name")
     rm.set_defaults(func=_es_errors(_wl_remove))
     run = wsub.add_parser("run", help="check every watchlist now and alert new matches")
     run.add_argument("--dry-run", action="store_true", help="show matches; send nothing, move no checkpoints")
@@ -82,15 +97,34 @@ def _client():
 def _weekly(args) -> int:
     from pipeline.alerting import run_weekly_alert
 
-    out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run)
+    out = run_weekly_alert(_client(), args.as_of, dry_run=args.dry_run, plan=args.plan)
     if args.dry_run:
         print(out.message.text)
     if not out.deliveries and not args.dry_run:
-        print("no channel configured (set ZWGK_SMTP_* / ZWGK_WEBHOOK_URLS / ZWGK_DINGTALK_WEBHOOK / ZWGK_WECOM_WEBHOOK)",
-              file=sys.stderr)
+        print(NO_CHANNEL, file=sys.stderr)
     for d in out.retried + out.deliveries:
         print(f"{d.key}\t{d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
     return 1 if out.failed else 0
+
+
+def _spikes(args) -> int:
+    from index.schema import ensure_indices
+    from pipeline.spike_alerts import run_spike_alerts
+
+    client = _client()
+    ensure_indices(client, ("documents",))  # a store with no documents yet has no spike, not an error
+    runs = run_spike_alerts(client, args.day, dry_run=args.dry_run)
+    if not runs:
+        print("no spike", file=sys.stderr)
+    elif not args.dry_run and not any(run.deliveries for run in runs):
+        print(NO_CHANNEL, file=sys.stderr)
+    for run in runs:
+        s = run.spike
+        print(f"{s.day}\t{s.agency}\t{s.count} negative (median {s.median:g}, z {s.z:g})\t"
+              + (", ".join(s.event_ids) or "-"))
+        for d in run.deliveries:
+            print(f"  {d.channel}\t{d.status}" + (f"\t{d.error}" if d.error else ""))
+    return 1 if any(d.status == "failed" for run in runs for d in run.deliveries) else 0
 
 
 def _wl_add(args) -> int:
@@ -117,9 +151,14 @@ def _wl_list(args) -> int:
 
 
 def _wl_remove(args) -> int:
-    from pipeline.watchlists import remove_watchlist
+    from pipeline.watchlists import WatchlistError, remove_watchlist
 
-    if remove_watchlist(_client(), args.name):
+    try:
+        removed = remove_watchlist(_client(), args.name, args.owner)
+    except WatchlistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if removed:
         print(f"removed {args.name!r}")
         return 0
     print(f"no watchlist named {args.name!r}", file=sys.stderr)

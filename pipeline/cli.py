@@ -30,7 +30,8 @@ def register(sub) -> None:
         help="the whole job on the bundled demo sites: ES, demo web, Airflow pipeline DAG, reports, dashboard",
         description="Start Elasticsearch (unless ES_URL is set) and the bundled demo agency web, prepare the "
         "model, run the pipeline DAG with Airflow (dag.test, SQLite metadata DB under $ZWGK_HOME/airflow), "
-        "print the weekly freshness report and the weekly alert, then start the dashboard and serve until "
+        "print the weekly freshness report, the weekly alert, the week's hot events and the agencies' negative news, "
+        "then start the dashboard (its 舆情 page shows events and spikes) and serve until "
         "Ctrl-C. A second run only fetches what changed.",
     )
     demo.add_argument("--no-serve", action="store_true", help="exit after printing (CI and tests)")

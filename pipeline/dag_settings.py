@@ -27,6 +27,7 @@ PIPELINE_CRON = "0 * * * *"  # hourly: the crawl is incremental, so a quiet hour
 WEEKLY_ALERT_CRON = "0 9 * * 1"  # Monday 09:00 Asia/Shanghai
 TIMELINESS_CRON = "0 8 * * *"  # daily 08:00, before the working day
 WATCHLISTS_CRON = "30 8 * * *"  # daily 08:30
+SPIKES_CRON = "45 8 * * *"  # daily 08:45: yesterday's negative news against each agency's baseline
 SHARD_SITES = 25  # a shard's crawl is a few minutes for a city's sites; 14,000 sites make 560 tasks per step
 
 

@@ -2,7 +2,8 @@
 
 Elasticsearch (the project's node unless ES_URL is set) → demo web on a fixed port (so document URLs,
 hence ids, are the same on every run and a second run only upserts what changed) → model prepared →
-the zwgk_pipeline DAG run with dag.test() → weekly freshness report and weekly alert printed →
+the zwgk_pipeline DAG run with dag.test() → weekly freshness report, weekly alert, hot events and negative
+news per agency printed →
 dashboard served until Ctrl-C (or checked and stopped with --no-serve).
 """
 
@@ -17,7 +18,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline import dag_settings
@@ -122,6 +123,49 @@ def print_alert(as_of: date, file=None) -> None:
         print(f"  → {d.get('channel')}: {d.get('status')} {d.get('error') or ''}".rstrip(), file=file)
 
 
+def print_spike_alerts(as_of: date, file=None) -> None:
+    """Run the daily spike alert for the day before as_of (what the zwgk_spikes DAG does each morning) and
+    print each spike's alert and where it went (recorded in ES, sent once per agency, day and channel)."""
+    file = file or sys.stdout
+    from pipeline.spike_alerts import run_spike_alerts, spike_message
+    from zwgk.es import get_client
+
+    day = as_of - timedelta(days=1)
+    runs = run_spike_alerts(get_client(), day)
+    print(f"\n=== 负面舆情突增告警 spike alerts ({day}) ===", file=file)
+    if not runs:
+        print("(no agency's negative news jumped that day)", file=file)
+    for run in runs:
+        print(spike_message(run.spike).text, file=file)
+        for d in run.deliveries:
+            print(f"  → {d.channel}: {d.status} {d.error or ''}".rstrip(), file=file)
+    if runs and not any(run.deliveries for run in runs):
+        print("(no channel configured: printed only, as the weekly alert above)", file=file)
+
+
+def print_opinion(as_of: date, file=None, size: int = 8) -> None:
+    """The week's hot events (the same story across sources) and the agencies' negative news with their spikes."""
+    file = file or sys.stdout
+    from dashboards.pages.opinion import trend
+    from measures.opinion import hot_events
+    from zwgk.es import get_client
+
+    client = get_client()
+    hot = hot_events(client, as_of, "week", size=size)
+    print(f"\n=== 热点事件 hot events, 7 days ending {as_of}: {hot['total']} events ===", file=file)
+    for rank, e in enumerate(hot["events"], 1):
+        first = f"{e.get('first_source')} {(e.get('first_published_at') or '')[:16].replace('T', ' ')}"
+        print(f"{rank:>3}. heat {e.get('source_count', 0)} ({'、'.join(e.get('sources') or [])}), "
+              f"{e.get('doc_count', 0)} docs, +{e['growth_24h']} in 24h, tone {e.get('sentiment') or '—'}: "
+              f"{e.get('title', '')}  [first: {first}]", file=file)
+    panel = trend(client, None, 14, as_of)  # the 舆情 page's trend panel: the agency with a spike, else the most negative
+    print(f"\n=== 负面舆情 negative news, 14 days ending {as_of} ===", file=file)
+    for a in panel["agencies"][:size]:
+        print(f"  {a['agency']}: {a['negative']} of {a['news']} news items negative", file=file)
+    found = ", ".join(f"{s['day']} ({s['count']} negative, z {s['z']})" for s in panel["spikes"]) or "none"
+    print(f"  spikes of {panel['agency']}: {found}", file=file)
+
+
 @contextmanager
 def serve_dashboard(port: int | None = None):
     """Run the dashboard with uvicorn in a background thread; yield its address."""
@@ -190,9 +234,12 @@ def run_demo(
             return 1
         print_freshness(day)
         print_alert(day)
+        print_spike_alerts(day)
+        print_opinion(day)
         # the demo web keeps serving with the dashboard: its document links point there
         with serve_dashboard(dashboard_port) as address:
             print(f"\ndashboard: {address}", flush=True)
+            print(f"舆情 (hot events, negative trend): {address}opinion?as_of={day.isoformat()}&period=week", flush=True)
             if not serve:
                 return 0
             say("serving the dashboard and the demo web; Ctrl-C to stop")

@@ -38,7 +38,8 @@ def run_pipeline(
 def print_summary(summary: dict[str, Any], file=None) -> None:
     """One line per step: what was crawled, classified, indexed, and where the reports are."""
     file = file or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
-    crawl, classify, index, measure = (summary.get(k, {}) for k in ("crawl", "classify", "index", "measure"))
+    crawl, classify, index, events, measure = (summary.get(k, {}) for k in ("crawl", "classify", "index", "events",
+                                                                            "measure"))
     docs = index.get("documents") or {}
     snaps = index.get("snapshots") or {}
     print(f"run        {summary.get('run_id')}  ({summary.get('run_dir')})", file=file)
@@ -48,4 +49,6 @@ def print_summary(summary: dict[str, Any], file=None) -> None:
           f"(model+plan {classify.get('version')})", file=file)
     print(f"index      {docs.get('indexed', 0)} documents, {snaps.get('indexed', 0)} snapshots, "
           f"{docs.get('failed', 0) + snaps.get('failed', 0)} dead letters", file=file)
+    print(f"events     {events.get('new_events', 0)} new events, {events.get('joined', 0)} documents joined one, "
+          f"{events.get('events_written', 0)} event records written", file=file)
     print(f"reports    {measure.get('freshness')}  {measure.get('timeliness')}", file=file)

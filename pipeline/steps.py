@@ -10,6 +10,7 @@ being written all the same). A run works in settings.home()/runs/<run_id>/, each
     <shard>/crawl/documents.jsonl, <shard>/crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
     <shard>/classified.jsonl                                ← classify_step (nlp fields filled)
     <shard>/index.json                                      ← index_step (what was indexed, dead letters)
+    <shard>/events.json                                     ← events_step (documents grouped into events)
 
 A step whose output is complete (written atomically, marked done) returns it without redoing the work,
 so an Airflow retry or a second `zwgk run --run-id X` picks up where the first stopped. Every return
@@ -305,6 +306,34 @@ def _records(path: Path, letters: DeadLetters, handoff: Handoff | None) -> Itera
     return load_jsonl(path, letters) if path.exists() else iter(())
 
 
+# --- events ---------------------------------------------------------------------------------------
+
+
+class EventsIncomplete(StepError):
+    """Some event links or records were not stored; they are in the dead-letter files."""
+
+
+def events_step(docs_path: str | Path, client=None) -> dict[str, Any]:
+    """Group the shard's indexed documents into events (pipeline/events.py); done once per shard and run.
+
+    A retry or a re-run is safe: documents keep their events and unchanged event records are not rewritten.
+    """
+    docs_path = Path(docs_path)
+    report_path = docs_path.parent / "events.json"
+    if _is_done(report_path):
+        return json.loads(report_path.read_text())
+    from pipeline.events import build_events
+
+    docs = [d for d in _read_documents(docs_path) if isinstance(d, Document)] if docs_path.exists() else []
+    report = build_events(client or _client(), docs).to_dict()
+    if report["failed"]:
+        raise EventsIncomplete(f"{report['failed']} event links or records were not stored (kept in "
+                               f"{', '.join(report['dead_letters'])}); the task's retry groups them again")
+    report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    _mark_done(report_path)
+    return report
+
+
 # --- measures and alerts --------------------------------------------------------------------------
 
 
@@ -364,6 +393,14 @@ def watchlists_step(client=None) -> dict[str, Any]:
             for r in runs
         ]
     }
+
+
+def spikes_step(day: date | str | None = None, client=None) -> dict[str, Any]:
+    """Alert each agency's negative-news spike of `day` (default: yesterday in Beijing) once per channel."""
+    from pipeline.spike_alerts import run_spike_alerts
+
+    runs = run_spike_alerts(client or _client(), parse_as_of(day) if day else None)
+    return {"spikes": [r.spike.to_dict() | {"deliveries": [d.to_dict() for d in r.deliveries]} for r in runs]}
 
 
 # --- the sequence ---------------------------------------------------------------------------------
@@ -441,6 +478,8 @@ STEPS = (
     Step("index", ("crawl", "classify"),
          lambda run, done, handoff: index_step(done["classify"]["documents"], done["crawl"]["snapshots"],
                                                handoff=handoff)),
+    Step("events", ("classify", "index"),
+         lambda run, done, handoff: events_step(done["classify"]["documents"])),
     Step("measure", (), lambda run, done, handoff: measure_step(run.as_of), per_shard=False),
 )  # in this order: each runs after the one before it, the per-shard ones first (measure reads what every
 # shard's index stored); a step that is not per shard needs only steps that are not either

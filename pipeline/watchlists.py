@@ -1,7 +1,8 @@
 """Keyword watchlists: an analyst saves a query (index.search syntax) with filters; once a day new
 matching documents are sent as one alert per watchlist through the configured channels.
 
-Stored in the "watchlists" alias (`_id` = name). "New" means indexed after the previous check and
+Stored in the "watchlists" alias (`_id` = a hash of the owner and the name, so two analysts' watchlists
+of one name are two records; without an owner, of the name alone as before). "New" means indexed after the previous check and
 never alerted for this watchlist before (a re-crawl re-indexes a page; it must not alert twice).
 Composed here from the index's search and the alert stage's delivery.
 """
@@ -43,8 +44,9 @@ class WatchlistRun:
     error: str | None = None
 
 
-def _wid(name: str) -> str:
-    return hashlib.sha1(name.strip().encode()).hexdigest()[:16]
+def _wid(name: str, owner: str = "") -> str:
+    key = f"{owner}\x00{name.strip()}" if owner else name.strip()
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def _request(query: str, filters: dict[str, Any]):
@@ -70,24 +72,38 @@ def add_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[st
     except QueryError as exc:
         raise WatchlistError(str(exc)) from None
     now = now_iso()
-    record = {"id": _wid(name), "name": name, "query": query, "filters": filters, "owner": owner,
+    record = {"id": _wid(name, owner), "name": name, "query": query, "filters": filters, "owner": owner,
               "created_at": now, "updated_at": now, "last_checked_at": now, "alerted_ids": []}
     client.index(index=alias("watchlists"), id=record["id"], document=record, refresh="wait_for")
     return record
 
 
-def list_watchlists(client: Elasticsearch) -> list[dict[str, Any]]:
+def list_watchlists(client: Elasticsearch, owner: str | None = None) -> list[dict[str, Any]]:
+    """Every watchlist, or one owner's ("" = those without an owner)."""
+    query = {"match_all": {}} if owner is None else {"term": {"owner": owner}}
     try:
-        resp = client.search(index=alias("watchlists"), size=1000, query={"match_all": {}}, sort=[{"name": "asc"}],
+        resp = client.search(index=alias("watchlists"), size=1000, query=query, sort=[{"name": "asc"}],
                              source_excludes=["alerted_ids"])
     except NotFoundError:
         return []
     return [h["_source"] for h in resp.body["hits"]["hits"]]
 
 
-def remove_watchlist(client: Elasticsearch, name: str) -> bool:
+def remove_watchlist(client: Elasticsearch, name: str, owner: str | None = None) -> bool:
+    """Delete `owner`'s watchlist `name`; owner None: the one watchlist of that name, whoever owns it."""
+    if owner is None:
+        try:
+            hits = client.search(index=alias("watchlists"), query={"term": {"name": name.strip()}}, size=2,
+                                 source_includes=["owner"])["hits"]["hits"]
+        except NotFoundError:
+            return False
+        if len(hits) > 1:
+            raise WatchlistError(f"several accounts have a watchlist named {name!r}: say whose (--owner)")
+        if not hits:
+            return False
+        owner = hits[0]["_source"].get("owner") or ""
     try:
-        client.delete(index=alias("watchlists"), id=_wid(name), refresh="wait_for")
+        client.delete(index=alias("watchlists"), id=_wid(name, owner), refresh="wait_for")
         return True
     except NotFoundError:
         return False

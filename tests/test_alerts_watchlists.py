@@ -48,7 +48,22 @@ def test_watchlist_alerts_new_matches_once(es, es_prefix, webhook_sink):
     third = run_watchlists(es, datetime.now(TZ) + timedelta(seconds=3), channels=[hook], **NO_SLEEP)
     assert third[0].new == [] and len(webhook_sink.bodies("/hook")) == 1
 
-    assert remove_watchlist(es, "供暖") and list_watchlists(es) == []
+    assert not remove_watchlist(es, "供暖", owner="")  # nobody's watchlist of that name: none
+    assert remove_watchlist(es, "供暖") and list_watchlists(es) == []  # the one of that name, whoever's
+
+
+def test_watchlists_of_one_name_belong_to_their_owners(es, es_prefix):
+    add_watchlist(es, "空气", "空气质量", owner="ana")
+    add_watchlist(es, "空气", "大气污染", owner="bea")
+    add_watchlist(es, "空气", "PM2.5")  # no owner (zwgk watchlist add without --owner)
+    assert [w["query"] for w in list_watchlists(es, "ana")] == ["空气质量"]
+    assert [w["query"] for w in list_watchlists(es, "bea")] == ["大气污染"]
+    assert [w["query"] for w in list_watchlists(es, "")] == ["PM2.5"]
+    assert sorted(w["owner"] for w in list_watchlists(es)) == ["", "ana", "bea"]
+    with pytest.raises(WatchlistError, match="--owner"):
+        remove_watchlist(es, "空气")  # three of that name: whose?
+    assert remove_watchlist(es, "空气", owner="bea")
+    assert sorted(w["owner"] for w in list_watchlists(es)) == ["", "ana"]
 
 
 def test_malformed_query_is_refused(es, es_prefix):

@@ -84,6 +84,11 @@ def test_alert_weekly_answers_calendar_ends(capsys):
         _answers(capsys, ["alert", "weekly", "--as-of", value, "--dry-run"], "is outside")
 
 
+def test_alert_spikes_answers_calendar_ends(capsys):
+    for value in CALENDAR_ENDS:
+        _answers(capsys, ["alert", "spikes", "--day", value, "--dry-run"], "is outside")
+
+
 def test_deadline_answers_calendar_ends_and_out_of_range_amounts(capsys):
     for argv, words in (
         (["9999-12-31", "--workdays", "5"], "outside 1900-01-01"),
@@ -121,9 +126,9 @@ def test_crawl_answers_bad_paths_and_writes_relative_out_in_the_callers_director
 
 
 def test_an_unexpected_error_is_one_line_and_the_traceback_is_for_verbose(capsys, monkeypatch):
-    import zwgk.plan
+    import zwgk.plans
 
-    monkeypatch.setattr(zwgk.plan, "load_plan", lambda path=None: (_ for _ in ()).throw(RuntimeError("boom\nline 2")))
+    monkeypatch.setattr(zwgk.plans, "load_plans", lambda paths=None: (_ for _ in ()).throw(RuntimeError("boom\nline 2")))
     _answers(capsys, ["topics"], "RuntimeError: boom line 2 (-v shows the traceback)", code=1)
     with pytest.raises(RuntimeError):
         main(["-v", "topics"])

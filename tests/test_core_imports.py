@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "zwgk"
-STAGES = ("crawlers", "demo", "nlp", "index", "measures", "alerts")
+STAGES = ("crawlers", "demo", "nlp", "index", "measures", "alerts", "events")
 COMPOSERS = ("pipeline", "dags", "dashboards", "bench")  # may import anything
 OURS = (CORE, *STAGES, *COMPOSERS)
 

@@ -40,7 +40,7 @@ def test_document_takes_over_the_nlp_fields_of_a_classified_record():
     crawled = Document(url="https://a.invalid/1", title="关于开展检查的通知", body="正文")
     assert not has_nlp(crawled.to_dict())
     classified = Document(url="https://a.invalid/1", title="changed", topics=[TopicScore("3.1", 0.8)],
-                          kind="notice", agencies=["北京市生态环境局"], sentiment=0.1, interprets=None)
+                          kind="notice", agencies=["北京市生态环境局"], sentiment="neutral", sentiment_score=0.1, interprets=None)
     nlp = classified.nlp_fields()
     assert set(nlp) == set(NLP_FIELDS) and nlp["topics"] == [{"id": "3.1", "score": 0.8}]
 
@@ -62,3 +62,13 @@ def test_read_jsonl_numbered_gives_each_object_its_line(tmp_path):
     bad = []
     assert list(read_jsonl_numbered(path, bad.append)) == [(1, {"a": 1}), (4, {"b": 2})]
     assert [b.lineno for b in bad] == [3] and count_rows(path) == 3 and count_rows(tmp_path / "none") == 0
+
+
+def test_a_record_from_before_the_tone_label_keeps_its_score():
+    """Before 2026-12 `sentiment` held the lexicon's number; it is read as `sentiment_score`, the label empty."""
+    old = {"url": "https://a.invalid/2", "source_type": "news", "sentiment": 0.42}
+    doc = Document.from_dict(old)
+    assert (doc.sentiment, doc.sentiment_score) == (None, 0.42)
+    assert Document.from_dict(doc.to_dict()).to_dict() == doc.to_dict()
+    labelled = Document.from_dict({**old, "sentiment": "negative", "sentiment_score": 0.42})
+    assert (labelled.sentiment, labelled.sentiment_score) == ("negative", 0.42)

@@ -9,6 +9,7 @@ import pytest
 
 from crawlers.run import crawl
 from crawlers.sites import demo_sites_path
+from zwgk.text import to_simplified
 
 FAST = {  # keep the suite fast: short timeouts, small backoff, quick AutoThrottle start
     "AUTOTHROTTLE_START_DELAY": 0.02,
@@ -144,7 +145,7 @@ def test_list_date_then_flagged_url_date(docs):
 
 def test_news_from_feed_and_list(docs):
     news = [d for d in docs.values() if d["site_id"] == "news"]
-    assert len(news) == 6 and all(d["source_type"] == "news" for d in news)
+    assert len(news) == 7 and all(d["source_type"] == "news" for d in news)
     d = _doc(docs, "_9101.html")
     assert d["published_at"] == "2026-11-25T08:30:00+08:00"
 
@@ -275,3 +276,18 @@ def test_cli_adhoc_crawl_and_reset(demo_web, tmp_path, capsys):
     assert main(["crawl", "--reset-site", "adhoc-127-0-0-1", "--state-dir", str(tmp_path / "state")]) == 0
     assert "forgot 2 article URLs and 1 list pages" in capsys.readouterr().out
     assert main(["crawl", "--url", "ftp://x/", "--out", str(out)]) == 2
+
+
+def test_news_outlets_carry_multi_source_stories_and_a_negative_day(docs):
+    """Issue 17's demo news: the new air quality stations on four outlets (one in traditional script, served
+    in Big5; one reposted a day later), and six items about 市民政局 on one day against a quiet baseline."""
+    story = [d for d in docs.values() if d["source_type"] == "news" and "空气质量监测站" in to_simplified(d["title"])]
+    assert sorted(d["site_id"] for d in story) == ["bfds", "news", "sdwb", "xjrb"]
+    assert sorted(d["published_at"][:10] for d in story) == ["2026-11-23"] * 3 + ["2026-11-24"]  # a repost a day later
+    hk = _doc(docs, "/xjrb/ndxw/202611/t20261123_9402.html")
+    assert hk["title"] == "北京新增12個空氣質量監測站點 監測數據實時公開" and "監測數據通過" in hk["body"]
+    mca = [d for d in docs.values() if d["source_type"] == "news" and "民政局" in d["body"]]
+    per_day: dict[str, int] = {}
+    for d in mca:
+        per_day[d["published_at"][:10]] = per_day.get(d["published_at"][:10], 0) + 1
+    assert per_day.pop("2026-11-24") == 6 and max(per_day.values()) == 1

@@ -238,7 +238,7 @@ def test_json_list_declared_and_guessed():
 def test_parse_feeds(routes):
     rss = parse_feed(routes["/news/rss.xml"].body)
     atom = parse_feed(routes["/news/atom.xml"].body)
-    assert len(rss) == 6 and len(atom) == 5
+    assert len(rss) == 7 and len(atom) == 6
     item, when = rss[0]
     assert item.url.endswith("_9101.html") and dates.iso(when) == "2026-11-25T08:30:00+08:00"
     assert parse_feed(b"not xml at all") == []
@@ -247,7 +247,7 @@ def test_parse_feeds(routes):
 # --- registry ---
 def test_demo_registry_loads_and_selects():
     sites = load_sites(demo_sites_path(), base_url="http://127.0.0.1:9")
-    assert [s.id for s in select_sites(sites, None)] == ["www", "sthjj", "scjgj", "mzj", "news"]
+    assert [s.id for s in select_sites(sites, None)] == ["www", "sthjj", "scjgj", "mzj", "news", "sdwb", "bfds", "xjrb"]
     assert select_sites(sites, ["traps"])[0].columns[0].list_urls == ["http://127.0.0.1:9/trap/hang"]
     assert sites[0].home == "http://127.0.0.1:9/www/index.html"
 

@@ -1,4 +1,4 @@
-"""The weekly alert, timeliness and watchlists DAGs run with Airflow's dag.test() against the real
+"""The weekly alert, timeliness, watchlists and spikes DAGs run with Airflow's dag.test() against the real
 Elasticsearch, a real SMTP server and a webhook receiver on 127.0.0.1; we check what arrived."""
 
 from __future__ import annotations
@@ -138,3 +138,22 @@ def test_watchlists_dag_alerts_new_matches_once(airflow_home, es, es_prefix, web
     assert str(again.state) == "success", task_states(again)
     assert task_xcom(again, "watchlists")["watchlists"][0]["new"] == 0
     assert len(webhook_sink.bodies("/watch")) == 1
+
+
+def test_spikes_dag_alerts_a_spike_once(airflow_home, es, es_prefix, sinks):
+    from tests.fixtures.spikes import AS_OF, TRAFFIC, index_history
+
+    smtp, hook = sinks
+    urls = index_history(es, last_day=7)
+    dag = load_dag("zwgk_spikes")
+    run = dag.test(run_conf={"day": AS_OF.isoformat()})
+    assert str(run.state) == "success", task_states(run)
+    [spike] = task_xcom(run, "spikes")["spikes"]
+    assert (spike["agency"], spike["day"], spike["count"]) == (TRAFFIC, AS_OF.isoformat(), 7)
+    assert sorted(d["status"] for d in spike["deliveries"]) == ["sent", "sent"]
+    assert len(smtp.messages) == 1 and [b["data"]["urls"] for b in hook.bodies("/hook")] == [urls]
+
+    again = dag.test(run_conf={"day": AS_OF.isoformat()})  # a re-run of the day sends nothing twice
+    assert str(again.state) == "success", task_states(again)
+    assert [d["status"] for d in task_xcom(again, "spikes")["spikes"][0]["deliveries"]] == ["already_sent"] * 2
+    assert len(smtp.messages) == 1 and len(hook.bodies("/hook")) == 1

@@ -1,5 +1,6 @@
 """`zwgk demo --no-serve` (the README's first command): the pipeline DAG on the demo web, the weekly
-freshness report and alert printed, the dashboard started and answering; a second run changes nothing."""
+freshness report and alert printed, the day-before spike alert, hot events and negative news printed, the
+dashboard started and answering; a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def _check_the_demo_weeks_circular(main, es, capsys, tmp_path) -> None:
     assert "北京市民政局" in circular_text(document)
 
 
+def _check_the_demo_news(out: str, es) -> None:
+    """The demo's news (demo/sites/{sdwb,bfds,xjrb}.yaml): the same story on four outlets is the week's hottest
+    event, 北京市民政局's six negative items yesterday are a spike alerted once, and 舆情 is linked."""
+    from measures.opinion import hot_events
+
+    hot = hot_events(es, date(2026, 11, 25), "week")["events"]
+    top = hot[0]
+    assert top["title"] == "本市新增12个空气质量监测站点 监测数据实时公开" and top["first_source"] == "sdwb"
+    assert sorted(top["sources"]) == ["bfds", "news", "sdwb", "xjrb"]  # one in traditional script, one a day later
+    assert {e["title"] for e in hot if e["source_count"] == 3} == {
+        "一养老院护理员被曝殴打老人 市民政局介入调查", "北京企业开办实现全程网办 最快半天领取营业执照"}
+    assert all(e["source_count"] == 1 for e in hot[3:])
+    assert re.search(r"\n\s+1\. heat 4 \(bfds、news、sdwb、xjrb\).*本市新增12个空气质量监测站点", out), out[-3000:]
+    spikes = out[out.index("spike alerts (2026-11-24)"):out.index("热点事件")]
+    assert "负面舆情突增：北京市民政局 2026-11-24" in spikes and spikes.count("负面舆情突增：") == 1  # one agency
+    assert "养老院护理员" in spikes  # the evidence: the day's negative news and their events
+    assert "spikes of 北京市民政局: 2026-11-24" in out
+    assert re.search(r"舆情 \(hot events, negative trend\): http://127\.0\.0\.1:\d+/opinion\?as_of=2026-11-25", out)
+
+
 def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, es, es_prefix, classifier,
                                                                   capsys, monkeypatch, tmp_path):
     from index.schema import alias
@@ -58,6 +79,8 @@ def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, 
     indexed = es.count(index=alias("documents"))["count"]
     assert indexed == crawled
 
+    _check_the_demo_news(first.out, es)
+
     # the demo week's 通报 as staff receive it: `zwgk report weekly` reads the reports the pipeline stored
     _check_the_demo_weeks_circular(main, es, capsys, tmp_path)
 
@@ -66,8 +89,12 @@ def test_demo_runs_the_whole_job_and_a_second_run_changes_nothing(airflow_home, 
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
+    es.indices.refresh(index=alias("events"))
+    events = es.count(index=alias("events"))["count"]
+
     assert main(argv) == 0  # same demo port, so the same URLs: nothing new to fetch or index
     second = capsys.readouterr()
     assert "crawled 0 new/changed documents, classified 0, indexed 0" in second.err, second.err[-3000:]
-    es.indices.refresh(index=alias("documents"))
+    es.indices.refresh(index=f"{alias('documents')},{alias('events')}")
     assert es.count(index=alias("documents"))["count"] == indexed
+    assert es.count(index=alias("events"))["count"] == events

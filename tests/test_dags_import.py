@@ -7,7 +7,7 @@ import sys
 
 import pendulum
 
-DAG_IDS = {"zwgk_pipeline", "zwgk_weekly_alert", "zwgk_timeliness", "zwgk_watchlists"}
+DAG_IDS = {"zwgk_pipeline", "zwgk_weekly_alert", "zwgk_timeliness", "zwgk_watchlists", "zwgk_spikes"}
 SHANGHAI = "Asia/Shanghai"
 
 
@@ -31,10 +31,10 @@ def test_dagbag_has_every_dag_without_import_errors(airflow_home):
             assert task.retries >= 1, (dag_id, task.task_id)
 
 
-def test_pipeline_is_crawl_classify_index_measure(airflow_home):
+def test_pipeline_is_crawl_classify_index_events_measure(airflow_home):
     dag = _bag().get_dag("zwgk_pipeline")
     order = [t.task_id for t in dag.topological_sort()]
-    assert order == ["shards", "shard.crawl", "shard.classify", "shard.index", "measure"]
+    assert order == ["shards", "shard.crawl", "shard.classify", "shard.index", "shard.events", "measure"]
     from pipeline import steps
 
     # one sequence: the DAG's tasks are the steps, the per-shard ones in the group mapped over the shards
@@ -71,6 +71,7 @@ def test_daily_dags_fire_daily_and_pipeline_schedule_is_configurable(airflow_hom
     start = pendulum.datetime(2026, 11, 25, 12, 0, tz=SHANGHAI)
     assert _next_fire(bag.get_dag("zwgk_timeliness"), start).isoformat() == "2026-11-26T08:00:00+08:00"
     assert _next_fire(bag.get_dag("zwgk_watchlists"), start).isoformat() == "2026-11-26T08:30:00+08:00"
+    assert _next_fire(bag.get_dag("zwgk_spikes"), start).isoformat() == "2026-11-26T08:45:00+08:00"
     assert _next_fire(bag.get_dag("zwgk_pipeline"), start).isoformat() == "2026-11-25T13:00:00+08:00"
 
     monkeypatch.setenv("ZWGK_PIPELINE_SCHEDULE", "15 6 * * *")
@@ -84,7 +85,7 @@ def test_daily_dags_fire_daily_and_pipeline_schedule_is_configurable(airflow_hom
 def test_dag_files_import_nothing_heavy():
     """Parsing the DAGs (the scheduler does it every 30 s) must not load ES, Scrapy, torch or pandas."""
     code = (
-        "import sys, dags.zwgk_pipeline, dags.zwgk_weekly_alert, dags.zwgk_timeliness, dags.zwgk_watchlists\n"
+        "import sys, dags.zwgk_pipeline, dags.zwgk_weekly_alert, dags.zwgk_timeliness, dags.zwgk_watchlists, dags.zwgk_spikes\n"
         "heavy = [m for m in ('torch', 'transformers', 'scrapy', 'elasticsearch', 'pandas', 'jieba', 'measures',"
         " 'alerts', 'nlp', 'crawlers', 'index') if m in sys.modules]\n"
         "print(heavy); sys.exit(1 if heavy else 0)"

@@ -1,4 +1,4 @@
-"""The zwgk_pipeline DAG (crawl → classify → index per shard of sites, then measure) run with Airflow's
+"""The zwgk_pipeline DAG (crawl → classify → index → events per shard of sites, then measure) run with Airflow's
 dag.test() on the demo web over HTTP, the real model and the real Elasticsearch, in shards of two sites; a
 second run is incremental and idempotent."""
 
@@ -30,7 +30,7 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
                                                               monkeypatch):
     from index.schema import alias
 
-    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")  # the demo's 5 enabled sites: 3 shards
+    monkeypatch.setenv("ZWGK_SHARD_SITES", "2")  # the demo's 8 enabled sites: 4 shards
 
     dag = load_dag("zwgk_pipeline")
     conf = {"sites": str(DEMO_SITES), "site_ids": [], "base_url": str(demo_web), "as_of": demo_web.today.isoformat()}
@@ -39,15 +39,15 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     first = dag.test(run_conf=conf)
     states = task_states(first)
     assert str(first.state) == "success", states
-    tasks = ("shards", "shard.crawl", "shard.classify", "shard.index", "measure")
+    tasks = ("shards", "shard.crawl", "shard.classify", "shard.index", "shard.events", "measure")
     assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(tasks, "success")
     first_requests = len(demo_web.requests) - before
     shards = task_xcom(first, "shards")
-    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news"]]
+    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news", "sdwb"], ["bfds", "xjrb"]]
 
     results = task_results(first)  # each step's results combined over the shards
     crawl, classify, index = (results[t] for t in ("crawl", "classify", "index"))
-    assert len(crawl["documents"]) == 3 and len(set(crawl["documents"])) == 3, "each shard in its own folder"
+    assert len(crawl["documents"]) == 4 and len(set(crawl["documents"])) == 4, "each shard in its own folder"
     assert crawl["document_count"] > 20 and crawl["snapshot_count"] > 5
     assert classify["classified"] + classify["reused"] == crawl["document_count"]
     classified = _classified(classify["documents"])
@@ -63,6 +63,13 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     stored = es.search(index=alias("documents"), query={"term": {"site_id": "mzj"}}, size=1)["hits"]["hits"][0]
     assert stored["_source"]["kind"] and stored["_source"]["url"].startswith(str(demo_web))
 
+    # the events task grouped every indexed document into an event and stored each event once
+    events = results["events"]
+    assert events["documents"] == len(classified) and events["failed"] == 0
+    es.indices.refresh(index=alias("events"))
+    assert es.count(index=alias("documents"), query={"exists": {"field": "event_id"}})["count"] == len(ids)
+    assert es.count(index=alias("events"))["count"] == events["new_events"] > 0
+
     # the measure task stored the freshness report: the demo's stale bureau (mzj) fails the weekly update
     from measures import stored
 
@@ -76,14 +83,16 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     assert stored.load(es, "timeliness", as_of) is not None
 
     # second run: nothing changed on the web, so nothing new is fetched, classified or rewritten
-    versions = _versions(es, alias("documents"))
+    versions, event_versions = _versions(es, alias("documents")), _versions(es, alias("events"))
     before = len(demo_web.requests)
     second = dag.test(run_conf=conf)
     assert str(second.state) == "success", task_states(second)
     results2 = task_results(second)
     crawl2, classify2, index2 = (results2[t] for t in ("crawl", "classify", "index"))
     assert crawl2["document_count"] == 0 and classify2["classified"] == 0 and index2["documents"]["indexed"] == 0
+    assert results2["events"]["documents"] == 0
     assert crawl2["not_modified"] > 0
     assert len(demo_web.requests) - before < first_requests / 2
     es.indices.refresh(index=alias("documents"))
     assert _versions(es, alias("documents")) == versions
+    assert _versions(es, alias("events")) == event_versions

@@ -196,13 +196,13 @@ def test_shards_are_planned_once_per_run_and_their_results_combine(monkeypatch):
     run = steps.Run(f"steps-shards-{uuid.uuid4().hex[:8]}", SITES_DIR / "demo.yaml", base_url="http://demo.example")
     monkeypatch.setenv("ZWGK_SHARD_SITES", "2")
     shards = steps.plan_shards(run)
-    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news"]]
+    assert [s["site_ids"] for s in shards] == [["www", "sthjj"], ["scjgj", "mzj"], ["news", "sdwb"], ["bfds", "xjrb"]]
     monkeypatch.setenv("ZWGK_SHARD_SITES", "10")
     assert steps.plan_shards(run) == shards  # fixed in shards.json
     dirs = {run.for_shard(s).dir for s in shards}
-    assert len(dirs) == 3 and all(d.parent == run.dir for d in dirs)
+    assert len(dirs) == 4 and all(d.parent == run.dir for d in dirs)
     assert [(s.name, s.per_shard) for s in steps.STEPS] == [
-        ("crawl", True), ("classify", True), ("index", True), ("measure", False)]
+        ("crawl", True), ("classify", True), ("index", True), ("events", True), ("measure", False)]
 
     a = {"document_count": 3, "documents": "a.jsonl", "version": "v", "errors": 0, "index": {"indexed": 2}}
     b = {"document_count": 4, "documents": "b.jsonl", "version": "v", "errors": 1, "index": {"indexed": 5}}

@@ -1,5 +1,6 @@
 """The dashboard's JSON API against the real Elasticsearch: every endpoint, both scripts, filters,
-safe highlights, limits, exports, watchlists, login, and ES down → 503."""
+safe highlights, limits, exports, watchlists, and ES down → 503, in the login-free demo mode
+(accounts, roles and sessions: tests/test_dashboard_auth.py)."""
 
 from __future__ import annotations
 
@@ -262,7 +263,8 @@ def test_search_result_is_the_index_hit_plus_presentation(api, es):
     for r in results:
         hit = hits[r["id"]]
         assert list(r) == ["id", "url", "title", "agency", "site_id", "column", "column_type", "published_at", "kind",
-                           "topics", "doc_number", "score", "title_html", "title_parts", "snippet_html", "snippets"]
+                           "topics", "doc_number", "event_id", "score", "event_size", "title_html", "title_parts",
+                           "snippet_html", "snippets"]
         assert {k: r[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")} == \
                {k: hit[k] for k in ("id", "url", "title", "agency", "published_at", "kind", "score")}
         assert r["topics"] == hit["topic_ids"] == [t["id"] for t in hit["topics"]]
@@ -338,41 +340,7 @@ def test_watchlist_save_and_list(api):
     assert api.post("/api/watchlists", json={"name": "", "query": "水"}).status_code == 400
 
 
-# ---------------------------------------------------------------- login and failures
-
-
-def test_login_required_when_token_set(es, indexed):
-    from dashboards.app import create_app
-
-    with TestClient(create_app(client=es, auth_token="s3cret-token")) as client:
-        assert client.get("/api/overview").status_code == 401
-        assert client.get("/openapi.json").status_code == 401
-        page = client.get("/search?q=x", follow_redirects=False)
-        assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
-        assert client.get("/static/app.css").status_code == 200  # the login form's own assets
-        assert client.get("/api/search", params={"q": "水务"}, headers={"Authorization": "Bearer wrong"}).status_code == 401
-        ok = client.get("/api/search", params={"q": "水务"}, headers={"Authorization": "Bearer s3cret-token"})
-        assert ok.status_code == 200
-        bad = client.post("/login", data={"token": "nope", "next": "/search"}, follow_redirects=False)
-        assert bad.status_code == 303 and "error=1" in bad.headers["location"]
-        assert "zwgk_session" not in client.cookies
-        good = client.post("/login", data={"token": "s3cret-token", "next": "//evil.example/"}, follow_redirects=False)
-        assert good.status_code == 303 and good.headers["location"] == "/"  # no open redirect
-        assert client.cookies.get("zwgk_session") and "s3cret-token" not in client.cookies.get("zwgk_session")
-        assert client.get("/api/search", params={"q": "水务"}).status_code == 200  # the cookie logs in
-        assert client.get("/", follow_redirects=False).status_code == 200
-
-
-def test_login_token_from_environment(es, indexed, monkeypatch):
-    from dashboards.app import create_app
-
-    monkeypatch.setenv("ZWGK_DASHBOARD_TOKEN", "from-env")
-    with TestClient(create_app(client=es)) as client:
-        assert client.get("/api/topics").status_code == 401
-        assert client.get("/api/topics", headers={"Authorization": "Bearer from-env"}).status_code == 200
-    monkeypatch.delenv("ZWGK_DASHBOARD_TOKEN")
-    with TestClient(create_app(client=es)) as client:
-        assert client.get("/api/topics").status_code == 200  # local demo: no login
+# ---------------------------------------------------------------- failures (accounts and login: test_dashboard_auth.py)
 
 
 def test_elasticsearch_down_is_503_not_500(indexed):

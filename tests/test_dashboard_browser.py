@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +13,7 @@ import pytest
 
 from index import store
 from tests.fixtures.measures import doc
+from tests.fixtures.serve import serve as _serve
 from tests.test_dashboard_api import AS_OF, WEEK, XSS_TITLE, _docs, _snapshots
 
 pytestmark = pytest.mark.slow
@@ -24,12 +21,6 @@ pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboard"
 Q = f"as_of={AS_OF.isoformat()}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +46,6 @@ def server(es, es_module_prefix, tmp_path_factory):
     with _serve(create_app(client=es, auth_token="")) as url:
         yield url
     mp.undo()
-
-
-@contextmanager
-def _serve(app):
-    """Serve an app with uvicorn on a free 127.0.0.1 port for the block; yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -238,24 +209,39 @@ def test_topic_tree_click_and_big_screen(page, server):
     _no_script_ran(page)
 
 
-def test_login_form_when_token_set(browser, es, server):
-    """Production mode: every page redirects to the login form; the token logs in; a wrong one does not."""
+def test_login_form_with_accounts(browser, es, server):
+    """Production mode: every page redirects to the login form; a wrong password is refused with a message;
+    the right one lands on the page asked for; an admin's 账户 page lists the accounts and the audit log."""
+    from dashboards.accounts import add_user, get_user
     from dashboards.app import create_app
 
-    with _serve(create_app(client=es, auth_token="browser-token")) as url:
+    if get_user(es, "browser-admin") is None:
+        add_user(es, "browser-admin", "admin", "browser-password-1")
+    with _serve(create_app(client=es, login=True)) as url:
         context = browser.new_context(locale="zh-CN")
         pg = context.new_page()
         pg.goto(f"{url}/timeliness?{Q}")
         assert "/login" in pg.url
-        pg.fill("#token", "wrong")
+        pg.fill("#username", "browser-admin")
+        pg.fill("#password", "wrong-password")
         pg.click("button[type=submit]")
         pg.wait_for_selector("p.error")
-        pg.fill("#token", "browser-token")
+        assert "用户名或密码不正确" in pg.locator("p.error").text_content()
+        pg.fill("#username", "browser-admin")
+        pg.fill("#password", "browser-password-1")
         pg.click("button[type=submit]")
         pg.wait_for_selector("body[data-loaded='1']")
         assert pg.url.startswith(f"{url}/timeliness") and pg.locator("#error").is_hidden()
         assert pg.locator("#overdue table").count() == 1  # the page's API calls pass with the cookie
+        assert pg.locator(".logout .who").text_content() == "browser-admin"
         pg.screenshot(path=str(ARTIFACTS / "login-then-timeliness.png"))
+        pg.click("a[href='/admin']")
+        pg.wait_for_selector("body[data-loaded='1']")
+        assert "browser-admin" in pg.locator("#users").text_content()
+        assert pg.locator("#audit td", has_text="login").count() >= 2  # the failed and the good login
+        pg.screenshot(path=str(ARTIFACTS / "admin.png"))
         pg.click("form.logout button")
         pg.wait_for_url(f"{url}/login")
+        pg.goto(f"{url}/admin")
+        assert "/login" in pg.url  # the session ended on the server
         context.close()

@@ -175,18 +175,39 @@ def test_snapshots_round_trip(es, es_prefix, letters_dir):
 def test_ensure_indices_is_idempotent_and_uses_versioned_aliases(es, es_prefix):
     first = schema.ensure_indices(es)
     assert schema.ensure_indices(es) == first
-    assert first["documents"] == f"{es_prefix}-documents-v1"
-    assert schema.current_index(es, "documents") == f"{es_prefix}-documents-v1"
+    assert first["documents"] == f"{es_prefix}-documents-v{schema.VERSIONS['documents']}"
+    assert schema.current_index(es, "documents") == first["documents"]
     assert schema.alias("alerts") == f"{es_prefix}-alerts"
 
 
 def test_migrate_copies_and_swaps_alias(es, es_prefix, letters_dir, monkeypatch):
     store.index_documents(es, [_doc(1), _doc(2)], refresh=True)
-    monkeypatch.setitem(schema.VERSIONS, "documents", 2)
-    assert schema.migrate(es, "documents") == f"{es_prefix}-documents-v2"
-    assert schema.current_index(es, "documents") == f"{es_prefix}-documents-v2"
+    monkeypatch.setitem(schema.VERSIONS, "documents", schema.VERSIONS["documents"] + 1)
+    new = f"{es_prefix}-documents-v{schema.VERSIONS['documents']}"
+    assert schema.migrate(es, "documents") == new
+    assert schema.current_index(es, "documents") == new
     assert es.count(index=schema.alias("documents"))["count"] == 2
     assert search(es, SearchRequest(query="大气污染")).total == 2
+
+
+def test_an_older_documents_index_is_migrated_with_its_tone_score_kept(es, es_prefix, letters_dir, monkeypatch):
+    """v1 held the lexicon's score in `sentiment`; ensure_indices moves the alias to v2, the score to
+    `sentiment_score`, and a tone label can then be written."""
+    schema.drop_indices(es)  # this test's prefix only: start from a v1 store
+    with monkeypatch.context() as v1:
+        v1.setitem(schema.VERSIONS, "documents", 1)
+        v1.setitem(schema.MAPPINGS["documents"]["properties"], "sentiment", {"type": "float"})
+        assert schema.ensure_indices(es, ("documents",))["documents"] == f"{es_prefix}-documents-v1"
+        es.index(index=schema.alias("documents"), id="old", document={"url": "http://x.example/old", "sentiment": 0.63},
+                 refresh=True)
+    schema.ensure_indices(es, ("documents",))
+    assert schema.current_index(es, "documents") == f"{es_prefix}-documents-v2"
+    source = es.get(index=schema.alias("documents"), id="old")["_source"]
+    assert source["sentiment"] is None and source["sentiment_score"] == 0.63
+    rep = store.index_documents(es, [_doc(3, source_type="news", sentiment="negative", sentiment_score=0.7)],
+                                refresh=True)
+    assert not rep.failed
+    assert es.count(index=schema.alias("documents"), query={"term": {"sentiment": "negative"}})["count"] == 1
 
 
 def test_es_going_down_mid_run_loses_nothing(es, es_prefix, letters_dir):

@@ -31,7 +31,7 @@ def test_classify_cli_round_trip(classifier, tmp_path):
     assert docs[0].kind == "notice" and docs[0].topics[0].id == "3.2"
     assert docs[0].agencies == ["北京市民政局"]
     assert docs[1].kind == "interpretation" and docs[1].interprets == "《北京市临时救助实施办法》"
-    assert docs[2].topics == [] and docs[2].sentiment is not None
+    assert docs[2].topics == [] and docs[2].sentiment is not None and docs[2].sentiment_score is not None
     errors = [json.loads(line) for line in (tmp_path / "classified.jsonl.errors.jsonl").read_text().splitlines()]
     assert [e["line"] for e in errors] == [2, 5]
     assert errors[0]["raw"] == "{not json"

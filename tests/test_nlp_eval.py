@@ -89,3 +89,43 @@ def test_eval_cli_prints_one_table_per_set(classifier, capsys):
     result = json.loads(capsys.readouterr().out)
     assert set(result["systems"]) == {"classifier", "char-bigram", "jieba-tfidf", "e5", "average"}
     assert main(["nlp", "eval", "--gold", str(DEVSET), "--plan", "/nonexistent/plan.txt"]) == 2
+
+
+def test_a_plan_without_labels_is_scored_without_reading_its_labels(classifier, monkeypatch):
+    """The no-label path: the classifier for another plan learns only from pages labelled for the packaged
+    plan (the transfer head), never from the pages labelled against the new plan (the eval's gold), and
+    its decisions do not depend on those labels."""
+    from nlp.classify import Classifier
+    from nlp.data import EVAL_SETS
+    from nlp.topics import PLAN_FEATURES, TopicScorer, item_document
+    from zwgk.plan import load_plan
+
+    seen: list[dict] = []
+    real_fit = TopicScorer._fit_cached
+
+    def spy(self, labelled, cols):
+        seen.extend(labelled)
+        return real_fit(self, labelled, cols)
+
+    monkeypatch.setattr(TopicScorer, "_fit_cached", spy)
+    others = [spec for spec in EVAL_SETS if spec.plan is not None]
+    assert len(others) >= 2  # the development plan and the second plan
+    for spec in others:
+        plan = load_plan(spec.plan)
+        gold = _rows(spec.gold)
+        assert len(gold) >= 100 and all(it["plan"] == plan.name for it in gold)
+        runner = Classifier(plan=plan, registry=classifier.registry, embedder=classifier.embedder)
+        assert runner.topics.head is not None and runner.topics.head.cols == PLAN_FEATURES
+        assert runner.topics.lab_embs is None  # no centroid or neighbour of this plan's pages
+        # a page may also be in the packaged plan's set (7 Dongcheng pages are), labelled for that plan:
+        # what must never reach fitting is a label made against the new plan
+        labels = {(it["url"], it["plan"]) for it in gold}
+        assert seen and not [it for it in seen if (it.get("url"), it.get("plan")) in labels]
+        # the same pages with their labels swapped around get the same topics
+        sample = gold[:12]
+        shuffled = [{**it, "topics": gold[(i + 5) % len(gold)]["topics"], "kind": "news"} for i, it in enumerate(sample)]
+        a = runner.classify([item_document(it) for it in sample])
+        b = runner.classify([item_document(it) for it in shuffled])
+        assert [[t.id for t in d.topics] for d in a] == [[t.id for t in d.topics] for d in b]
+    assert {it.get("plan") for it in seen} == {classifier.plan.name}  # the packaged plan's labels only
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlp.kind import _PAGE_CUES, NGRAM_DIM, cue_features, hashed_ngrams, ngram_features
+from nlp.kind import _PAGE_CUES, NGRAM_DIM, cue_features, hashed_ngrams, ngram_features, strip_pinyin
 from zwgk.document import Document
 
 
@@ -49,3 +49,19 @@ def test_page_cues_fire_where_the_genre_shows():
     lead = _doc("近日，市市场监管局公布了一批抽检结果。")
     assert _page_cue(lead, "sentence_title")[0] == 1.0  # a first sentence standing in for a headline
     assert _page_cue(_doc("副市长调研社区养老服务"), "sentence_title")[0] == 0.0
+
+
+def test_pinyin_glosses_are_dropped_before_the_cues_read():
+    assert strip_pinyin("新聞發(fā)布會(huì )") == "新聞發布會"
+    assert strip_pinyin("办法(试行)(2024年) (a)") == "办法(试行)(2024年) (a)"  # ordinary brackets stay
+    # a mirror page's 記者招待(zhāo)會 is a press event once the gloss is gone
+    doc = _doc("二十大舉行首場記者招待(zhāo)會", "國家發(fā)展改革委負責人介紹情況並回答提問。")
+    assert _page_cue(doc, "press_any")[0] == 1.0
+    assert _page_cue(_doc("二十大代表團開放日"), "press_any")[0] == 0.0
+
+
+def test_data_release_cue_marks_published_figures():
+    spot_check = _doc("食品安全监督抽检信息公告", "本次监督抽检共25批次，其中合格24批次，合格率96%。")
+    assert _page_cue(spot_check, "data_release")[1] == 1.0
+    story = _doc("副市长调研社区养老服务", "副市长强调，要把好事办好、实事办实。")
+    assert _page_cue(story, "data_release") == (0.0, 0.0, 0.0)

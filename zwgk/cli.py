@@ -22,7 +22,9 @@ COMMAND_MODULES = (
     "nlp.cli",  # model, classify, nlp
     "measures.cli",  # report
     "pipeline.alert_cli",  # alert, watchlist
+    "pipeline.events_cli",  # events
     "dashboards.cli",  # dashboard
+    "dashboards.user_cli",  # user
     "pipeline.cli",  # run, demo
 )
 

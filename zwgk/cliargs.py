@@ -81,6 +81,19 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def plan_key(text: str) -> str:
+    """argparse type: the key of a plan in force (zwgk.plans: bj2016, dc2017)."""
+    from zwgk.plan_model import PlanError
+    from zwgk.plans import plan_choice
+
+    try:
+        return plan_choice(text)
+    except KeyError as exc:
+        raise argparse.ArgumentTypeError(exc.args[0]) from None
+    except (OSError, PlanError) as exc:
+        raise argparse.ArgumentTypeError(f"the plans in force cannot be read: {exc}") from None
+
+
 def count(lo: int, hi: int) -> Callable[[str], int]:
     """argparse type: an integer in [lo, hi]."""
     return _bounded(int, "a whole number", lo, hi)

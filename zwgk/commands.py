@@ -12,6 +12,9 @@ from zwgk.cliargs import UsageError, amount, count
 
 # a deadline runs days to months after its start; ten years bounds a typo without overflowing a date
 MAX_DAYS = 3660
+PLANS_HELP = "the plans in force ($ZWGK_PLAN: a file, several separated by the path separator, or a folder)"
+PLANS_DESCRIPTION = ("every stage reads them; each has the key its topic ids carry when several are in force "
+                     "(bj2016:3.1) and that --plan / ?plan= take, and binds a city, a district or another place")
 
 
 def register(sub) -> None:
@@ -44,6 +47,9 @@ def register(sub) -> None:
     check.add_argument("file", metavar="FILE", help="plan text file (UTF-8, GB18030 or Big5)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(func=cmd_plan_check)
+    listing = plan_sub.add_parser("list", help=PLANS_HELP, description=PLANS_HELP + ": " + PLANS_DESCRIPTION)
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(func=cmd_plan_list)
     plan.set_defaults(func=lambda args: plan.print_help() or 2)
 
     deadline = sub.add_parser(
@@ -82,9 +88,10 @@ def _obligation_line(o) -> str:
 
 def cmd_topics(args: argparse.Namespace) -> int:
     from zwgk.plan import PlanError, load_plan
+    from zwgk.plans import load_plans
 
     try:
-        plan = load_plan(args.plan)
+        plan = load_plan(args.plan) if args.plan else load_plans().view()  # several in force: side by side
     except (OSError, PlanError) as exc:
         print(f"zwgk topics: cannot read the plan: {exc}", file=sys.stderr)
         return 1
@@ -111,6 +118,27 @@ def cmd_topics(args: argparse.Namespace) -> int:
     print(f"\n{sum(1 for _ in plan.walk())} topics, {len(plan.leaves())} leaves, {len(pairs)} obligations")
     if plan.unresolved_agencies:
         print(f"agencies not in the registry: {_names(plan.unresolved_agencies)}", file=sys.stderr)
+    return 0
+
+
+def cmd_plan_list(args: argparse.Namespace) -> int:
+    from zwgk.plan_model import PlanError
+    from zwgk.plans import load_plans
+
+    try:
+        plans = load_plans()
+    except (OSError, PlanError) as exc:
+        print(f"zwgk plan list: cannot read the plans in force: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"namespaced": plans.namespaced, "plans": [e.to_dict() for e in plans.entries]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    for e in plans.entries:
+        where = e.scope + (f" {e.district}" if e.district else "") + (", 各区政府 too" if e.names_districts else "")
+        print(f"{e.key}\t{e.plan.name}\t{where}\t{e.path}")
+    if not plans.namespaced:
+        print("one plan in force: topic ids are bare (3.1)", file=sys.stderr)
     return 0
 
 

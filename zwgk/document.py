@@ -1,6 +1,6 @@
 """The document record: one definition that every stage imports and adds to.
 
-crawl fills url … fetched_at; nlp fills text_norm … interprets; index stores it whole.
+crawl fills url … fetched_at; nlp fills text_norm … interprets; events sets event_id; index stores it whole.
 The JSON-lines format the crawler writes and `zwgk index` reads is `Document.to_dict()` per line.
 """
 
@@ -17,8 +17,10 @@ from zwgk.jsonable import jsonable
 
 COLUMN_TYPES = ("动态要闻", "通知公告", "政策文件", "政策解读", "新闻发布", "互动回应", "其他")
 KINDS = ("policy", "interpretation", "press_conference", "penalty_notice", "notice", "news", "other")
+TONES = ("negative", "neutral", "positive")  # a news item's `sentiment`
 DATE_SOURCES = ("meta", "disclosure_table", "visible_line", "list_page", "url", "feed")
-NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "interprets")  # what classifying adds to a Document
+NLP_FIELDS = ("topics", "kind", "agencies", "sentiment", "sentiment_score", "interprets")  # what classifying adds to a Document
+EVENT_FIELDS = ("event_id",)  # what grouping into events adds (events/); kept in the index when a re-crawl has none
 
 
 def canonical_url(url: str) -> str:
@@ -68,8 +70,11 @@ class Document:
     topics: list[TopicScore] = field(default_factory=list)
     kind: str | None = None  # one of KINDS
     agencies: list[str] = field(default_factory=list)  # agencies concerned, current names
-    sentiment: float | None = None  # negative public-opinion signal in [0, 1], news only
+    sentiment: str | None = None  # news only: one of TONES, towards the agencies concerned / the public interest
+    sentiment_score: float | None = None  # news only: the negative lexicon's signal in [0, 1]
     interprets: str | None = None  # for an interpretation: URL or 文号 or 《title》 of its policy
+    # --- events ---
+    event_id: str | None = None  # the event (same story across sources) it belongs to; set by events/
 
     @property
     def id(self) -> str:
@@ -115,9 +120,19 @@ def has_nlp(record: Mapping[str, Any]) -> bool:
     return any(record.get(name) for name in NLP_FIELDS)
 
 
+def upgrade_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A record written before the tone label (2026-12) held the lexicon's score in `sentiment`: moved to
+    `sentiment_score`, the label left empty. Other records are returned as they are."""
+    legacy = record.get("sentiment")
+    if not isinstance(legacy, int | float) or isinstance(legacy, bool):
+        return record
+    score = record.get("sentiment_score")
+    return {**record, "sentiment": None, "sentiment_score": float(legacy) if score is None else score}
+
+
 def _nlp_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The NLP fields among values as Document holds them (topics as TopicScore, agencies a list)."""
-    out = {k: values[k] for k in NLP_FIELDS if k in values}
+    out = upgrade_record({k: values[k] for k in NLP_FIELDS if k in values})
     if "topics" in out:
         out["topics"] = [t if isinstance(t, TopicScore) else TopicScore(**t) for t in out["topics"] or []]
     if "agencies" in out:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
 DEFAULT_PORT = 9200
-KINDS = ("documents", "snapshots", "alerts", "watchlists", "reports")  # one alias (and index) each
+KINDS = ("documents", "snapshots", "alerts", "watchlists", "reports", "events",  # one alias (and index) each
+         "users", "sessions", "audit")  # the dashboard's accounts, login sessions and audit log
 REQUEST_TIMEOUT = 30  # seconds; bulk and aggregation requests on a laptop node stay well below
 
 

@@ -93,6 +93,16 @@ def write_jsonl(path: str | Path, rows: Iterable[Any], *, append: bool = False) 
     return n
 
 
+def keep_errors(errors_path: Path, errors: list[dict[str, Any]]) -> Path | None:
+    """A file command's refused lines written beside its output (a stale file from an earlier run removed
+    when there are none); returns the path when written."""
+    if errors:
+        write_jsonl(errors_path, errors)
+        return errors_path
+    errors_path.unlink(missing_ok=True)
+    return None
+
+
 def write_jsonl_atomic(path: str | Path, rows: Iterable[Any]) -> int:
     """Rewrite path with rows atomically (write_jsonl without append)."""
     return write_jsonl(path, rows)

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from zwgk import rules as rules_config
+from zwgk.plans import split_topic_id
 from zwgk.settings import PACKAGE_DATA
 from zwgk.text import normalize
 
@@ -162,8 +163,10 @@ def obligation_label(ob: Any) -> str:
     """An obligation in the plan's words: 政策文件公开后3个工作日内解读（5.1.1）, 按月公开实施信息（2.3.1）."""
     plan = vocabulary()["plan"]
     limit = int(plan.get("phrase_max", 40))
+    key, local = split_topic_id(ob.topic_id or "")  # bj2016:0 → bj2016:总体要求 (several plans in force)
+    topic = plan.get("topics", {}).get(local, local)
     values = {
-        "topic": plan.get("topics", {}).get(ob.topic_id, ob.topic_id), "phrase": _clip(normalize(ob.phrase or ob.text or ""), limit),
+        "topic": f"{key}:{topic}" if key else topic, "phrase": _clip(normalize(ob.phrase or ob.text or ""), limit),
         "trigger": plan["triggers"].get(ob.trigger or "", normalize(ob.trigger_text or "")),
         "amount": ob.amount or "", "unit": plan["units"].get(ob.unit or "", ""),
         "duty": plan["duties"].get(ob.duty, ob.duty),
@@ -194,9 +197,9 @@ def _plan_labels(plan: Any) -> dict[str, str]:
 
 
 def _default_plan() -> Any:
-    from zwgk.plan import load_plan
+    from zwgk.plans import load_plans
 
-    return load_plan()
+    return load_plans().view()
 
 
 def rule_label(rule: str, plan: Any = None) -> str:

@@ -574,6 +574,7 @@ def _load_cached(path: str, mtime: float) -> Plan:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """The plan at path (default settings.plan_path(), env ZWGK_PLAN), parsed once per file version."""
+    """The plan at path (default: the first plan in force, settings.plan_path()), parsed once per file version.
+    What the stages monitor is `zwgk.plans.load_plans()`: one or several plans, topic ids namespaced by plan."""
     p = Path(path or settings.plan_path())
     return _load_cached(str(p.resolve()), p.stat().st_mtime)

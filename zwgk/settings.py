@@ -32,9 +32,19 @@ def index_prefix() -> str:
 PACKAGED_PLAN = PACKAGE_DATA / "plan" / "beijing-2016-zwgk-workplan.txt"
 
 
+def plan_paths() -> list[Path]:
+    """The work plans in force, in order: ZWGK_PLAN is one file, several separated by os.pathsep, or a folder
+    (its *.txt files by name); default the packaged 2016 plan. zwgk.plans reads them as one PlanSet."""
+    out: list[Path] = []
+    for part in filter(None, (os.environ.get("ZWGK_PLAN") or "").split(os.pathsep)):
+        path = Path(part)
+        out += (sorted(path.glob("*.txt")) or [path]) if path.is_dir() else [path]  # an empty folder: its error later
+    return out or [PACKAGED_PLAN]
+
+
 def plan_path() -> Path:
-    """The work plan text every stage reads; another year's plan is loaded by pointing ZWGK_PLAN at it."""
-    return Path(os.environ.get("ZWGK_PLAN") or PACKAGED_PLAN)
+    """The first plan in force (the only one, unless ZWGK_PLAN names several: see plan_paths)."""
+    return plan_paths()[0]
 
 
 def agencies_path() -> Path:

@@ -92,10 +92,11 @@ def domain_words() -> list[str]:
     for term in CORE_TERMS:
         words.setdefault(term)
     try:
-        from zwgk.plan import load_plan
+        from zwgk.plans import load_plans
 
-        for term in plan_terms(load_plan()):
-            words.setdefault(term)
+        for entry in load_plans().entries:
+            for term in plan_terms(entry.plan):
+                words.setdefault(term)
     except (OSError, ValueError) as exc:
         log.warning("plan terms not loaded for jieba: %s", exc)
     return list(words)

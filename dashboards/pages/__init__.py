@@ -5,6 +5,6 @@ from that page's module; what no one page owns lives in dashboards.queries. The 
 is dashboards.searching.
 """
 
-from dashboards.pages import agencies, alerts, freshness, overview, timeliness, topics
+from dashboards.pages import agencies, alerts, freshness, opinion, overview, timeliness, topics
 
-__all__ = ["agencies", "alerts", "freshness", "overview", "timeliness", "topics"]
+__all__ = ["agencies", "alerts", "freshness", "opinion", "overview", "timeliness", "topics"]

@@ -3,6 +3,7 @@ freshness, timeliness and alert pages, and the plan topics naming it)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -33,7 +34,7 @@ def _doc_query(name: str) -> dict[str, Any]:
     return {"bool": {"should": [{"term": {"agency": name}}, {"term": {"agencies": name}}], "minimum_should_match": 1}}
 
 
-def listing(client: Elasticsearch, as_of: date) -> dict[str, Any]:
+def listing(client: Elasticsearch, as_of: date, plan_key: str | None = None) -> dict[str, Any]:
     """Agencies with sites, documents or plan duties; the ones with data first."""
     resp = client.search(index=alias("documents"), size=0, aggs={"a": {"terms": {"field": "agency", "size": 2000}}},
                          **SEARCH_OPTS)
@@ -42,7 +43,7 @@ def listing(client: Elasticsearch, as_of: date) -> dict[str, Any]:
     for s in freshness.summary(client, as_of)["sites"]:
         if s["agency"]:
             sites[s["agency"]] += 1
-    in_plan = {a for t in plan().walk() for a in (*t.lead_agencies, *t.responsible_agencies)}
+    in_plan = {a for t in plan(plan_key).walk() for a in (*t.lead_agencies, *t.responsible_agencies)}
     items = {}
     for agency in _registry().all():
         if agency.is_group:
@@ -57,11 +58,11 @@ def listing(client: Elasticsearch, as_of: date) -> dict[str, Any]:
     return {"items": ordered}
 
 
-def _topics(client: Elasticsearch, name: str, kind: str | None) -> list[dict[str, Any]]:
+def _topics(client: Elasticsearch, name: str, kind: str | None, plan_key: str | None = None) -> list[dict[str, Any]]:
     """The most specific plan topics naming the agency (directly, or through a group term for its kind)."""
     groups = set(GROUPS_BY_KIND.get(kind or "", ()))
     found = []
-    for topic in plan().walk():
+    for topic in plan(plan_key).walk():
         lead, resp = set(topic.lead_agencies), set(topic.responsible_agencies)
         named = name in lead or name in resp
         via_group = bool(groups & (lead | resp))
@@ -72,14 +73,14 @@ def _topics(client: Elasticsearch, name: str, kind: str | None) -> list[dict[str
         role = "lead" if name in lead else ("responsible" if named else "group")
         group = "" if named else next(g for g in GROUPS_BY_KIND[kind] if g in lead | resp)
         found.append({"id": topic.id, "title": to_simplified(topic.title), "role": role, "group": group})
-    found.sort(key=lambda t: (t["role"] == "group", [int(p) if p.isdigit() else p for p in t["id"].split(".")]))
+    found.sort(key=lambda t: (t["role"] == "group", [int(p) if p.isdigit() else p for p in re.split(r"[.:]", t["id"])]))
     counts = topic_counts(client, [t["id"] for t in found], _doc_query(name))
     for t in found:
         t["documents"] = counts.get(t["id"], 0)
     return found
 
 
-def scorecard(client: Elasticsearch, name: str, as_of: date) -> dict[str, Any] | None:
+def scorecard(client: Elasticsearch, name: str, as_of: date, plan_key: str | None = None) -> dict[str, Any] | None:
     """An agency's sites, update counts, plan topics, timeliness record and alerts; None when unknown."""
     agency = _registry().resolve(name)
     if agency is not None and agency.is_group:
@@ -94,7 +95,7 @@ def scorecard(client: Elasticsearch, name: str, as_of: date) -> dict[str, Any] |
     mine = {i for i, s in enumerate(heat["sites"]) if s["agency"] == canonical}
     weekly = [{"label": w["label"], "count": sum(c[2] for c in heat["cells"] if c[0] in mine and c[1] == j)}
               for j, w in enumerate(heat["weeks"])]
-    rows = timeliness.rows(client, as_of, canonical)
+    rows = timeliness.rows(client, as_of, canonical, plan_key)
     rows.sort(key=lambda r: (r["status"] not in timeliness.OVERDUE, r["status"] != "late", r["due"] or ""))
     found_alerts = alerts.listing(client, agency=canonical, site_ids=[s["site_id"] for s in sites], size=ALERTS_SHOWN)
     return {
@@ -104,7 +105,7 @@ def scorecard(client: Elasticsearch, name: str, as_of: date) -> dict[str, Any] |
         "week": fresh["week"],
         "sites": sites,
         "updates": {"documents_total": documents["total"], "this_week": documents["this_week"], "weekly": weekly},
-        "topics": _topics(client, canonical, agency.kind if agency else None),
+        "topics": _topics(client, canonical, agency.kind if agency else None, plan_key),
         "timeliness": {**timeliness.counts(rows), "items": rows[:TIMELINESS_ITEMS_SHOWN]},
         "alerts": found_alerts["items"],
     }

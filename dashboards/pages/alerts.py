@@ -99,21 +99,22 @@ def listing(client: Elasticsearch, *, status: str | None = None, agency: str | N
             "statuses": statuses, "items": chosen}
 
 
-def watchlists(client: Elasticsearch) -> list[dict[str, Any]]:
-    """The saved watchlists (pipeline.watchlists) as JSON."""
+def watchlists(client: Elasticsearch, owner: str | None = None) -> list[dict[str, Any]]:
+    """The saved watchlists (pipeline.watchlists) as JSON: one owner's, or all (None)."""
     from pipeline import watchlists as stored
 
-    return [jsonable(w) for w in stored.list_watchlists(client)]
+    return [jsonable(w) for w in stored.list_watchlists(client, owner)]
 
 
-def save_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[str, str]) -> dict[str, Any]:
+def save_watchlist(client: Elasticsearch, name: str, query: str, filters: dict[str, str],
+                   owner: str = "") -> dict[str, Any]:
     """Save a search as a watchlist through pipeline.watchlists (the dashboard's one write)."""
     from index.search import QueryError
     from pipeline import watchlists as stored
 
     mapped = {WATCHLIST_FILTERS[k]: v for k, v in filters.items() if k in WATCHLIST_FILTERS and v}
     try:
-        record = stored.add_watchlist(client, name=name, query=query, filters=mapped)
+        record = stored.add_watchlist(client, name=name, query=query, filters=mapped, owner=owner)
     except stored.WatchlistError as exc:
         raise QueryError(str(exc)) from None  # shown as a 400 with the message
     return jsonable({k: v for k, v in record.items() if k != "alerted_ids"})

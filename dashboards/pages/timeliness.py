@@ -62,9 +62,9 @@ def counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "compliance": round(good / concluded, 4) if concluded else None}
 
 
-def rows(client: Elasticsearch, as_of: date, agency: str | None = None) -> list[dict[str, Any]]:
-    """Every evidence row of the week's timeliness report (only `agency`'s when given)."""
-    report = reports.timeliness(client, as_of)
+def rows(client: Elasticsearch, as_of: date, agency: str | None = None, plan_key: str | None = None) -> list[dict[str, Any]]:
+    """Every evidence row of the week's timeliness report (only `agency`'s, plan `plan_key`'s when given)."""
+    report = reports.timeliness(client, as_of, plan_key)
     found = []
     for outcome in report.outcomes:
         if agency and outcome.agency != agency:
@@ -98,10 +98,10 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo), 1)
 
 
-def _limit_labels() -> dict[str, str]:
+def _limit_labels(plan_key: str | None = None) -> dict[str, str]:
     """Each duty family's limit in words, from the plan's obligations (the first wording of a family wins)."""
     limits: dict[str, str] = {}
-    for _topic, ob in plan().obligations():
+    for _topic, ob in plan(plan_key).obligations():
         key = f"{ob.duty}:{ob.trigger or ob.period}"
         if ob.trigger and ob.amount:
             limits.setdefault(key, f"{TRIGGER_LABELS.get(ob.trigger, ob.trigger)} {ob.amount} {UNIT_LABELS.get(ob.unit, ob.unit)}内")
@@ -112,14 +112,14 @@ def _limit_labels() -> dict[str, str]:
     return limits
 
 
-def lags_and_overdue(client: Elasticsearch, as_of: date) -> dict[str, Any]:
-    """Lag distributions per duty and the overdue list (from measures.timeliness)."""
-    report = reports.timeliness(client, as_of)
-    all_rows = rows(client, as_of)
+def lags_and_overdue(client: Elasticsearch, as_of: date, plan_key: str | None = None) -> dict[str, Any]:
+    """Lag distributions per duty and the overdue list (from measures.timeliness; plan `plan_key`'s only when given)."""
+    report = reports.timeliness(client, as_of, plan_key)
+    all_rows = rows(client, as_of, plan_key=plan_key)
     by_family: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in all_rows:
         by_family[r["family"]].append(r)
-    limits = _limit_labels()
+    limits = _limit_labels(plan_key)
     duties = []
     for family, items in sorted(by_family.items()):
         duty, when = family.split(":", 1)

@@ -19,19 +19,24 @@ def _topic_node(topic, counts: dict[str, int]) -> dict[str, Any]:
             "children": [_topic_node(c, counts) for c in topic.children]}
 
 
-def tree(client: Elasticsearch) -> dict[str, Any]:
-    """The plan's topic tree with responsible agencies and documents per topic (sub-topics included)."""
-    the_plan = plan()
+def tree(client: Elasticsearch, plan_key: str | None = None) -> dict[str, Any]:
+    """The plan's topic tree with responsible agencies and documents per topic (sub-topics included); with several
+    plans in force, plan `plan_key`'s (None: all side by side, ids namespaced)."""
+    the_plan = plan(plan_key)
     counts = topic_counts(client, [t.id for t in the_plan.walk()])
     return {"plan": {"title": to_simplified(the_plan.title), "year": the_plan.year, "doc_number": the_plan.doc_number,
                      "issued_on": the_plan.issued_on.isoformat() if the_plan.issued_on else None},
             "topics": [_topic_node(t, counts) for t in the_plan.topics]}
 
 
-def detail(client: Elasticsearch, topic_id: str, page: int, size: int) -> dict[str, Any] | None:
-    """A topic's text (original script), agencies, obligations and matching documents, newest first."""
+def detail(client: Elasticsearch, topic_id: str, page: int, size: int, plan_key: str | None = None) -> dict[str, Any] | None:
+    """A topic's text (original script), agencies, obligations and matching documents, newest first; a bare id
+    under several plans is plan `plan_key`'s (or the first plan's)."""
     from index.search import SearchRequest, search
+    from zwgk.plans import load_plans
 
+    plans = load_plans()
+    topic_id = plans.qualify(topic_id, plan_key or plans.keys()[0])[0]
     topic = plan().get(topic_id)
     if topic is None:
         return None

@@ -4,7 +4,9 @@
 - realpages.jsonl: real published pages labelled by reading against the packaged plan (see
   build_realpages and realpages.md); its "heldout" split is never fitted or calibrated on.
 - plans/*.txt with realpages-<plan>.jsonl: another government's plan and real pages labelled against it,
-  scored with no label of that plan (the transfer head).
+  scored with no label of that plan (the transfer head). weifang-2017 is the development plan (the transfer
+  path is tuned on it and on the 2016 pages); dongcheng-2017 is only evaluated. Each plan's .source says
+  where its text comes from.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class EvalSet:
 EVAL_SETS = (
     EvalSet("plan-worded dev set (held-out split)", HERE / "devset.jsonl", "heldout"),
     EvalSet("real pages (held-out split)", HERE / "realpages.jsonl", "heldout"),
-    EvalSet("second plan, zero-shot (东城区2017年政务公开工作要点)", HERE / "realpages-dongcheng-2017.jsonl", None,
-            HERE / "plans" / "dongcheng-2017.txt"),
+    EvalSet("development plan, zero-shot (潍坊市2017年政务公开工作要点实施方案; the transfer path's choices were made "
+            "on it)", HERE / "realpages-weifang-2017.jsonl", None, HERE / "plans" / "weifang-2017.txt"),
+    EvalSet("second plan, zero-shot (东城区2017年政务公开工作要点; evaluation only)", HERE / "realpages-dongcheng-2017.jsonl",
+            None, HERE / "plans" / "dongcheng-2017.txt"),
 )

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 HELDOUT_PERCENT = 45
 BODY_CHARS = 600
-HOLDOUT_CHECK = Path(__file__).resolve().parents[3] / "shared" / "holdout" / "check.py"
+# the shared check sits beside the repository; a worktree (/work/wt/NAME) is one level deeper than /work/main
+HOLDOUT_CHECK = next((p / "shared" / "holdout" / "check.py" for p in Path(__file__).resolve().parents
+                      if (p / "shared" / "holdout" / "check.py").exists()),
+                     Path(__file__).resolve().parents[3] / "shared" / "holdout" / "check.py")
 FIELDS = ("id", "url", "title", "body", "topics", "kind", "region", "script", "source", "query", "note",
           "labeller", "plan", "split", "origin")
 

@@ -35,13 +35,16 @@
         d.page > 1 ? h("button", { type: "button", onclick: () => { page--; load(); } }, "上一页") : null,
         h("span", { class: "muted" }, `共 ${d.total} 条，第 ${d.page} / ${Math.max(d.pages, 1)} 页`),
         d.page < d.pages ? h("button", { type: "button", onclick: () => { page++; load(); } }, "下一页") : null);
-      const w = await api("/api/watchlists");
-      replace("watchlists", table([
-        { label: "名称", key: "name" },
-        { label: "查询", render: (r) => h("a", { href: "/search?" + Z.params(Object.assign({ q: r.query }, r.filters || {})).toString() }, r.query) },
-        { label: "筛选", render: (r) => Object.entries(r.filters || {}).map(([k, v]) => k + "=" + v).join("，") },
-        { label: "创建", render: (r) => Z.day(r.created_at) },
-      ], w.items, "还没有保存的监测"));
+      if (document.getElementById("watchlists")) {  // a viewer's page has none
+        const w = await api("/api/watchlists");
+        replace("watchlists", table([
+          { label: "名称", key: "name" },
+          { label: "查询", render: (r) => h("a", { href: "/search?" + Z.params(Object.assign({ q: r.query }, r.filters || {})).toString() }, r.query) },
+          { label: "筛选", render: (r) => Object.entries(r.filters || {}).map(([k, v]) => k + "=" + v).join("，") },
+          { label: "所有者", key: "owner" },
+          { label: "创建", render: (r) => Z.day(r.created_at) },
+        ], w.items, "还没有保存的监测"));
+      }
     } catch (err) {
       showError(err);
     }

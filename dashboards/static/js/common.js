@@ -64,8 +64,22 @@ const Z = (() => {
     return p;
   }
 
+  // several plans in force: the page's ?plan= goes with every API call and every page link
+  const plan = new URLSearchParams(location.search).get("plan") || "";
+  document.addEventListener("DOMContentLoaded", () => {
+    const choice = document.getElementById("plan-choice");
+    if (!choice) return;
+    choice.value = plan;
+    choice.addEventListener("change", () => {
+      const p = new URLSearchParams(location.search);
+      if (choice.value) p.set("plan", choice.value); else p.delete("plan");
+      location.search = p.toString();
+    });
+    if (plan) for (const a of document.querySelectorAll(".topbar nav a")) a.href += (a.href.includes("?") ? "&" : "?") + "plan=" + encodeURIComponent(plan);
+  });
+
   async function api(path, query) {
-    const qs = params(query).toString();
+    const qs = params(plan && path.startsWith("/api/") ? Object.assign({ plan }, query) : query).toString();
     const resp = await fetch(path + (qs ? "?" + qs : ""), { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (resp.status === 401) {
       location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
@@ -148,7 +162,7 @@ const Z = (() => {
     return out;
   }
   function urlFromValues(values) {
-    const qs = params(values).toString();
+    const qs = params(plan ? Object.assign({ plan }, values) : values).toString();
     history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
   }
 

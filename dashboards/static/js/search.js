@@ -58,7 +58,8 @@
     const results = document.getElementById("results");
     results.dataset.q = d.query.q || "";
     results.dataset.params = Z.params(d.query).toString();
-    replace("summary", `共 ${d.total}${d.total_is_lower_bound ? "+" : ""} 条结果，第 ${d.page} / ${Math.max(d.pages, 1)} 页，用时 ${d.took_ms} 毫秒`);
+    const grouped = d.groups === null || d.groups === undefined ? "" : `，合并为 ${d.groups} 条`;
+    replace("summary", `共 ${d.total}${d.total_is_lower_bound ? "+" : ""} 条结果${grouped}，第 ${d.page} / ${Math.max(d.pages, 1)} 页，用时 ${d.took_ms} 毫秒`);
     replace("results", ...d.results.map((r) => h("li", { "data-id": r.id },
       h("div", { class: "title" }, h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer" },
         r.title_parts && r.title_parts.length ? marked(r.title_parts) : r.title)),
@@ -68,7 +69,8 @@
         h("span", {}, [r.site_id, r.column].filter(Boolean).join(" · ")),
         r.column_type ? badge(r.column_type) : null,
         r.kind ? badge(KIND_LABELS[r.kind] || r.kind) : null,
-        (r.topics || []).length ? h("span", {}, "议题 " + r.topics.join("、")) : null),
+        (r.topics || []).length ? h("span", {}, "议题 " + r.topics.join("、")) : null,
+        eventNote(r)),
       (r.snippets || []).map((parts) => h("p", { class: "snippet" }, marked(parts))),
     )));
     if (!d.results.length) replace("results", h("li", { class: "muted" }, "没有找到匹配的文件"));
@@ -82,6 +84,14 @@
     }
     if (d.page < d.pages) pager.push(h("button", { type: "button", onclick: go(d.page + 1) }, "下一页"));
     replace("pager", ...pager);
+  }
+
+  // collapsed by event: how many matching documents the one shown stands for, linked to the event on 舆情
+  function eventNote(r) {
+    if (!r.event_size || r.event_size < 2) return null;
+    if (!r.event_id) return h("span", { class: "event-note muted" }, `另有 ${r.event_size - 1} 条未归入事件`);
+    return h("a", { class: "event-note", href: "/opinion?event=" + encodeURIComponent(r.event_id) },
+      `同一事件 ${r.event_size} 条`);
   }
 
   // counts per agency / kind / column type of the whole result set; a click applies (or clears) the filter
@@ -112,7 +122,7 @@
     try {
       const saved = await post("/api/watchlists", {
         name, query: v.q,
-        filters: Object.fromEntries(Object.entries(v).filter(([k]) => !["q", "sort", "size", "page"].includes(k))),
+        filters: Object.fromEntries(Object.entries(v).filter(([k]) => !["q", "sort", "size", "page", "collapse"].includes(k))),
       });
       status.textContent = `已保存监测「${saved.name}」`;
     } catch (err) {

@@ -1,0 +1,128 @@
+"""Grouping documents into events as they arrive: MinHash LSH finds earlier documents whose story is likely
+the same; the estimated Jaccard similarity of the wording and the agreement of the figures decide, and a
+document joins the event of its closest match.
+
+The index holds the documents of a sliding window (WINDOW_DAYS before the newest one seen): a news story's
+reposts come within days, and the window keeps memory and cost per document flat however many documents
+the store holds. State is a document's (id, event id, fingerprint, time); a later run rebuilds it from what the
+documents index stores (events/state.py), so a repost arriving a day later joins the event.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from datasketch import MinHashLSH
+
+from events.signature import NUM_PERM, Fingerprint
+
+JOIN_THRESHOLD = 0.30  # estimated Jaccard of title+lead 3-shingles to join an event (chosen on the dev pairs)
+NUMBERS_THRESHOLD = 0.40  # agreement of the stated figures, when both state enough (chosen on the dev pairs)
+LSH_THRESHOLD = 0.20  # the LSH's own threshold, below JOIN_THRESHOLD so near-threshold matches are candidates
+WINDOW_DAYS = 7
+
+
+def joins(text: float, numbers: float | None, join_threshold: float = JOIN_THRESHOLD,
+          numbers_threshold: float = NUMBERS_THRESHOLD) -> bool:
+    """The same-story rule: wording close enough, and the figures agreeing when both state enough of them."""
+    return text >= join_threshold and (numbers is None or numbers >= numbers_threshold)
+
+
+def event_id_for(doc_id: str) -> str:
+    """An event's id, derived from its first document's id (so a re-run gives the same id)."""
+    return f"ev-{doc_id[:24]}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the index keeps of a document: its event, fingerprint and time."""
+
+    doc_id: str
+    event_id: str
+    fingerprint: Fingerprint
+    at: datetime
+
+
+class EventIndex:
+    """Documents of the window, by LSH band; assign() gives a new document its event."""
+
+    def __init__(self, join_threshold: float = JOIN_THRESHOLD, numbers_threshold: float = NUMBERS_THRESHOLD,
+                 lsh_threshold: float = LSH_THRESHOLD, window_days: float = WINDOW_DAYS):
+        self.join_threshold = join_threshold
+        self.numbers_threshold = numbers_threshold
+        self.window = timedelta(days=window_days)
+        self.lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM)
+        self.members: dict[str, Member] = {}
+        self._by_time: list[tuple[datetime, str]] = []  # heap: the oldest member leaves first
+        self.newest: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def event_of(self, doc_id: str) -> str | None:
+        member = self.members.get(doc_id)
+        return member.event_id if member else None
+
+    def add(self, doc_id: str, event_id: str, fp: Fingerprint, at: datetime) -> None:
+        """Put a document whose event is known (loaded from the store) into the index."""
+        if doc_id in self.members or (self.newest is not None and at < self.newest - self.window):
+            return
+        self.members[doc_id] = Member(doc_id, event_id, fp, at)
+        self.lsh.insert(doc_id, fp.minhash, check_duplication=False)
+        heapq.heappush(self._by_time, (at, doc_id))
+        if self.newest is None or at > self.newest:
+            self.newest = at
+            self._evict()
+
+    def same_story(self, a: Fingerprint, b: Fingerprint) -> float | None:
+        """The text similarity when a and b carry the same story (wording close enough, figures agreeing when
+        both state some), else None."""
+        score = a.text_similarity(b)
+        if score < self.join_threshold:  # most candidates stop here, before the figures are compared
+            return None
+        return score if joins(score, a.number_agreement(b), self.join_threshold, self.numbers_threshold) else None
+
+    def match(self, fp: Fingerprint, at: datetime | None = None) -> tuple[str, float] | None:
+        """(event id, similarity) of the closest document in the window that carries the same story."""
+        found = []
+        for key in self.lsh.query(fp.minhash):
+            member = self.members[key]
+            if at is not None and abs(at - member.at) > self.window:
+                continue  # a story of another week (the index holds a week around the newest document)
+            score = self.same_story(fp, member.fingerprint)
+            if score is not None:
+                found.append((score, member.event_id))
+        if not found:
+            return None
+        # ties go to the smaller event id, so the answer does not depend on the LSH's bucket order
+        score, event_id = min(found, key=lambda f: (-f[0], f[1]))
+        return event_id, score
+
+    def assign(self, doc_id: str, fp: Fingerprint | None, at: datetime) -> str:
+        """The document's event: the one it already has, else its closest match's, else a new one of its own."""
+        known = self.event_of(doc_id)
+        if known is not None:
+            return known
+        if fp is None:  # no text to compare: an event of one
+            return event_id_for(doc_id)
+        found = self.match(fp, at)
+        event_id = found[0] if found else event_id_for(doc_id)
+        self.add(doc_id, event_id, fp, at)
+        return event_id
+
+    def _evict(self) -> None:
+        """Drop the documents older than the window before the newest one."""
+        assert self.newest is not None
+        cutoff = self.newest - self.window
+        while self._by_time and self._by_time[0][0] < cutoff:
+            _, doc_id = heapq.heappop(self._by_time)
+            if self.members.pop(doc_id, None) is not None:
+                self.lsh.remove(doc_id)
+
+
+def arrival_order(items: Iterable[tuple[str, datetime, object]]) -> Iterator[tuple[str, datetime, object]]:
+    """(doc id, time, payload) sorted by time then id: one batch is grouped the same way on every run."""
+    return iter(sorted(items, key=lambda item: (item[1], item[0])))
