@@ -17,6 +17,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.0
+# many sites in one crawl (a shard of the registry): hand out the next request from the site with the fewest
+# in flight, so the downloader's slots are not filled by one site's queue waiting on its own delay (Scrapy's
+# broad-crawl advice; on the sweep bench's 200 sites: 29 → 45 requests/s, same requests, same politeness)
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 
 # robustness: bounded time, size and redirects; transient failures retried with exponential backoff
 DOWNLOAD_TIMEOUT = 15

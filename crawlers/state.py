@@ -75,6 +75,15 @@ class CrawlState:
                 (canonical_url(url), site_id, text_hash, status, datetime.now().isoformat(timespec="seconds")),
             )
 
+    def mark_seen_many(self, rows: list[tuple[str, str]]) -> None:
+        """Mark (url, site id) pairs as fetched in one transaction (a migration, or a bench's steady state)."""
+        now = datetime.now().isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO seen(url, site_id, content_hash, status, fetched_at) "
+                                 "VALUES (?,?,NULL,200,?)", ((canonical_url(u), s, now) for u, s in rows))
+            self._db.execute("COMMIT")
+
     def remember_published(self, url: str, published_at: str) -> None:
         """The article's own publish date: completes a list's month-day date ("--11-20") on later crawls."""
         with self._lock:

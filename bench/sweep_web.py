@@ -1,0 +1,253 @@
+"""A generated nation-sized agency web for the sweep bench (issue 18): N sites × C columns of static list
+pages written to disk and served by Debian's nginx on loopback addresses only.
+
+Each site gets its own address (127.1.a.b, all of 127.0.0.0/8 is loopback on Linux), so the crawler's
+per-domain politeness (slots, AutoThrottle) applies per site as it would across real domains; nginx
+serves the files with ETag/Last-Modified and answers conditional requests with 304 for free, like the
+static publishing of the TRS/Hanweb sites the registry holds. Nothing listens on a public address.
+
+A web is generated for one day: every column's list page shows its recent items (old ones, which the
+bench marks as already crawled), and about 1 in `new_every` columns carries one new article that day.
+`add_day` publishes the next day's new articles the same way, rewriting only those columns' list pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
+from pathlib import Path
+
+import yaml
+
+COLUMN_SET = [  # (name, column type): a county/district bureau's usual columns
+    ("工作动态", "动态要闻"), ("通知公告", "通知公告"), ("政策文件", "政策文件"), ("政策解读", "政策解读"),
+    ("新闻发布", "新闻发布"), ("互动回应", "互动回应"), ("行政处罚", "其他"), ("财政资金", "其他"),
+    ("规划计划", "其他"), ("人事信息", "通知公告"), ("统计信息", "其他"), ("重点领域", "其他"),
+    ("建议提案办理", "其他"), ("政府信息公开年报", "其他"), ("机构职能", "其他"), ("法定主动公开内容", "政策文件"),
+    ("公共服务", "其他"), ("应急管理", "通知公告"), ("招标采购", "通知公告"), ("图片新闻", "动态要闻"),
+]
+AGENCIES = ["北京市生态环境局", "北京市市场监督管理局", "北京市民政局", "北京市财政局", "北京市人民政府办公厅",
+            "北京市发展和改革委员会", "北京市教育委员会", "北京市卫生健康委员会"]
+SUBJECTS = ["空气质量", "供暖保障", "食品安全", "养老服务", "营商环境", "交通治理", "水务管理", "政务公开",
+            "社会救助", "预算公开", "安全生产", "垃圾分类", "义务教育", "医疗保障", "就业创业", "住房保障"]
+FORMS = ["关于做好{s}工作的通知", "{s}专项行动情况通报", "关于印发{s}实施方案的通知", "《{s}管理办法》政策解读",
+         "{s}新闻发布会召开", "关于{s}有关问题的答复", "{s}工作取得阶段性成效", "关于公开征求{s}意见的公告"]
+BODY = ("为深入贯彻落实市委、市政府关于{s}工作的部署要求，进一步提升{s}工作水平，结合本区实际，现将有关事项通知如下。"
+        "一、工作目标。到年底前，{s}各项任务全面完成，群众满意度明显提升。二、主要任务。各单位要加强组织领导，"
+        "明确责任分工，细化工作措施，确保各项任务按时保质完成。三、保障措施。各单位要建立工作台账，定期报送进展情况，"
+        "对工作推进不力的单位进行通报。联系人：办公室，联系电话：010-12345678。")
+
+
+@dataclass(frozen=True)
+class SweepWeb:
+    """Where a generated web lives and its shape."""
+
+    root: Path  # <root>/<address>/<column>/index.html, articles beside them
+    sites: int
+    columns: int
+    items_per_list: int
+    port: int
+
+    def address(self, site: int) -> str:
+        return site_address(site)
+
+    def base_url(self, site: int) -> str:
+        return f"http://{site_address(site)}:{self.port}/"
+
+    def registry(self) -> dict:
+        """The site registry (crawlers/sites format) of the whole web."""
+        sites = []
+        for i in range(self.sites):
+            sites.append({
+                "id": f"s{i:05d}", "agency": AGENCIES[i % len(AGENCIES)], "name": f"第{i}号政务网站",
+                "base_url": self.base_url(i), "home": "index.html",
+                "columns": [{"name": name, "type": ctype, "list_urls": [f"c{j:02d}/index.html"]}
+                            for j, (name, ctype) in enumerate(COLUMN_SET[:self.columns])],
+            })
+        return {"sites": sites}
+
+    def write_registry(self, path: Path) -> Path:
+        path.write_text(yaml.safe_dump(self.registry(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+
+def site_address(site: int) -> str:
+    """The loopback address of site number `site` (up to 250 × 250 sites)."""
+    return f"127.1.{site // 250}.{site % 250 + 1}"
+
+
+def _title(rng: random.Random) -> str:
+    return rng.choice(FORMS).format(s=rng.choice(SUBJECTS))
+
+
+def _page(site: int, title: str, main: str, columns: int) -> str:
+    nav = "".join(f'<li><a href="/c{j:02d}/index.html">{name}</a></li>' for j, (name, _) in enumerate(COLUMN_SET[:columns]))
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="SiteName" content="第{site}号政务网站">'
+            f'<title>{escape(title)}_第{site}号政务网站</title><link rel="stylesheet" href="/css/style.css"></head><body>'
+            f'<div class="header"><a href="/index.html">第{site}号政务网站</a><form action="/search/"><input name="q"></form></div>'
+            f'<div class="nav"><ul><li><a href="/index.html">首页</a></li>{nav}</ul></div>{main}'
+            f'<div class="footer"><p><a href="/index.html">网站地图</a> | <a href="/index.html">联系我们</a></p>'
+            f'<p>主办单位：第{site}号政务网站办公室 网站标识码：11{site:08d}</p><p>京ICP备{site:08d}号</p></div></body></html>')
+
+
+def _list_page(site: int, column: int, columns: int, items: list[tuple[str, str, str]]) -> str:
+    """A column's list page: items (path, title, ISO date) newest first."""
+    name = COLUMN_SET[column][0]
+    rows = "".join(f'<li><a href="{p}" target="_blank" title="{escape(t)}">{escape(t)}</a><span class="date">{d}</span></li>'
+                   for p, t, d in items)
+    main = (f'<div class="position">当前位置：<a href="/index.html">首页</a> &gt; {name}</div>'
+            f'<div class="list-box"><h3>{name}</h3><ul class="list">{rows}</ul></div>')
+    return _page(site, name, main, columns)
+
+
+def _article(site: int, column: int, columns: int, title: str, day: date, rng: random.Random) -> str:
+    when = f"{day.isoformat()} {9 + rng.randrange(8):02d}:{rng.randrange(60):02d}"
+    body = BODY.format(s=rng.choice(SUBJECTS))
+    main = (f'<meta name="ArticleTitle" content="{escape(title)}"><meta name="PubDate" content="{when}">'
+            f'<div class="article"><h1>{escape(title)}</h1><div class="info"><span>发布时间：{when}</span>'
+            f'<span>来源：第{site}号政务网站</span></div><div class="TRS_Editor"><p>{body}</p></div></div>')
+    return _page(site, title, main, columns)
+
+
+def _column_items(web: SweepWeb, site: int, column: int, day: date) -> list[tuple[str, str, str]]:
+    """The old items a column shows on `day` (deterministic per site and column)."""
+    rng = random.Random(site * 1000 + column)
+    out = []
+    for k in range(web.items_per_list):
+        d = day - timedelta(days=3 + k * (1 + column % 5) + rng.randrange(3))
+        out.append((f"/c{column:02d}/t{d:%Y%m%d}_{site:05d}{column:02d}{k:03d}.html", _title(rng), d.isoformat()))
+    return out
+
+
+def _has_new(site: int, column: int, day: date, new_every: int) -> bool:
+    return random.Random(f"{site}/{column}/{day}").randrange(new_every) == 0
+
+
+def generate(root: Path, sites: int, columns: int = 20, items_per_list: int = 12, port: int = 0,
+             day: date = date(2026, 11, 25), new_every: int = 50) -> tuple[SweepWeb, list[tuple[str, str]]]:
+    """Write the web for `day`; returns it and the (url, site id) of every old article, which the bench marks as
+    crawled before (a sweep in steady state fetches list pages and only the day's new articles)."""
+    if root.exists():
+        shutil.rmtree(root)
+    web = SweepWeb(root, sites, columns, items_per_list, port)
+    old: list[tuple[str, str]] = []
+    for i in range(sites):
+        site_dir = root / site_address(i)
+        home_links = []
+        for j in range(columns):
+            items = _column_items(web, i, j, day)
+            old += [(web.base_url(i) + p.lstrip("/"), f"s{i:05d}") for p, _, _ in items]
+            (site_dir / f"c{j:02d}").mkdir(parents=True)
+            _write_list(web, i, j, items)
+            home_links += items[:1]
+        _write_home(web, i, home_links)
+        for j in range(columns):
+            if _has_new(i, j, day, new_every):
+                publish(web, i, j, day)
+    return web, old
+
+
+def _write_list(web: SweepWeb, site: int, column: int, items: list[tuple[str, str, str]]) -> None:
+    path = web.root / site_address(site) / f"c{column:02d}" / "index.html"
+    path.write_text(_list_page(site, column, web.columns, items), encoding="utf-8")
+
+
+def _write_home(web: SweepWeb, site: int, items: list[tuple[str, str, str]]) -> None:
+    rows = "".join(f'<li><a href="{p}">{escape(t)}</a><span>{d}</span></li>' for p, t, d in items[:10])
+    (web.root / site_address(site) / "index.html").write_text(
+        _page(site, "首页", f'<div class="home"><ul class="list">{rows}</ul></div>', web.columns), encoding="utf-8")
+
+
+def _read_items(web: SweepWeb, site: int, column: int) -> list[tuple[str, str, str]]:
+    import re
+
+    text = (web.root / site_address(site) / f"c{column:02d}" / "index.html").read_text(encoding="utf-8")
+    from html import unescape
+
+    return [(p, unescape(t), d) for p, t, d in
+            re.findall(r'<li><a href="([^"]+)" target="_blank" title="([^"]*)">[^<]*</a><span class="date">([^<]+)</span>', text)]
+
+
+def publish(web: SweepWeb, site: int, column: int, day: date) -> str:
+    """One new article in a column on `day`: its page written, the list page rewritten with it on top."""
+    rng = random.Random(f"new/{site}/{column}/{day}")
+    title = _title(rng)
+    path = f"/c{column:02d}/t{day:%Y%m%d}_{site:05d}{column:02d}n{rng.randrange(10**6):06d}.html"
+    (web.root / site_address(site) / path.lstrip("/")).write_text(
+        _article(site, column, web.columns, title, day, rng), encoding="utf-8")
+    items = [(path, title, day.isoformat()), *_read_items(web, site, column)][:web.items_per_list]
+    _write_list(web, site, column, items)
+    return web.base_url(site) + path.lstrip("/")
+
+
+def add_day(web: SweepWeb, day: date, new_every: int = 50) -> int:
+    """Publish `day`'s new articles (about 1 column in new_every); returns how many. Other files are untouched,
+    so their Last-Modified and ETag stay as they were."""
+    count = 0
+    for i in range(web.sites):
+        for j in range(web.columns):
+            if _has_new(i, j, day, new_every):
+                publish(web, i, j, day)
+                count += 1
+    return count
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+
+
+@contextlib.contextmanager
+def serve(web: SweepWeb, workdir: Path) -> Iterator[int]:
+    """nginx serving the web, one listening socket per site address (loopback only); yields the master's pid;
+    stopped on exit."""
+    binary = nginx_binary()
+    if not binary:
+        raise RuntimeError("the sweep bench needs Debian's nginx (apt-get install nginx-light)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    listens = " ".join(f"listen {site_address(i)}:{web.port};" for i in range(web.sites))
+    conf = workdir / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+worker_rlimit_nofile {web.sites * 2 + 4096};
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log error;
+events {{ worker_connections {web.sites + 4096}; }}
+http {{
+  access_log off;
+  server_tokens off;
+  default_type text/html;
+  charset utf-8;
+  keepalive_requests 100000;
+  server {{
+    {listens}
+    root {web.root}/$server_addr;
+    location / {{ try_files $uri =404; }}
+  }}
+}}
+""", encoding="utf-8")
+    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(workdir), "-g", "daemon off;"],
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        for _ in range(100):
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {proc.stderr.read().decode(errors='replace')[-500:]}")
+            with contextlib.suppress(OSError):
+                import socket
+
+                socket.create_connection((site_address(web.sites - 1), web.port), timeout=0.5).close()
+                break
+            time.sleep(0.1)
+        yield proc.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
