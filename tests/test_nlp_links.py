@@ -34,7 +34,7 @@ def test_resolved_to_the_policy_in_the_same_batch(classifier):
                   column_type="政策文件", doc_number="京民社救发〔2016〕215号")
     by_title = _doc(11, "《北京市臨時救助實施辦法》政策解讀", "一、出台背景。", column_type="政策解读")
     by_number = _doc(12, "临时救助新政答记者问", "京民社救发〔2016〕215号文件印发后，记者采访了市民政局负责人。")
-    unrelated = _doc(13, "《北京市不存在的办法》解读", "一、背景。")
+    unrelated = _doc(13, "《北京市不存在的办法》解读", "一、背景。", column_type="政策解读")
     classifier.classify([policy, by_title, by_number, unrelated])
     assert policy.kind == "policy" and policy.interprets is None
     assert by_title.kind == by_number.kind == "interpretation"
