@@ -61,8 +61,18 @@ class CrawlState:
 
     # --- articles ---
     def is_seen(self, url: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM seen WHERE url = ?", (canonical_url(url),)).fetchone()
-        return row is not None
+        return not self.unseen([url])
+
+    def unseen(self, urls: list[str]) -> list[str]:
+        """The URLs (in their order) no earlier crawl fetched: one query for a list page's items, not one each."""
+        canonical = {url: canonical_url(url) for url in urls}
+        seen: set[str] = set()
+        keys = list(set(canonical.values()))
+        for start in range(0, len(keys), 500):  # SQLite's bound on host parameters is 999 in old builds
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            seen.update(row[0] for row in self._db.execute(f"SELECT url FROM seen WHERE url IN ({marks})", chunk))
+        return [url for url in urls if canonical[url] not in seen]
 
     def content_hash_of(self, url: str) -> str | None:
         row = self._db.execute("SELECT content_hash FROM seen WHERE url = ?", (canonical_url(url),)).fetchone()

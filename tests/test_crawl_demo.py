@@ -212,6 +212,18 @@ def test_reset_site_forgets_only_that_site(crawls):
     assert state.seen_count() == before - articles and state.seen_count("mzj") == 0
 
 
+def test_unseen_asks_once_per_page_and_keeps_order(tmp_path):
+    from crawlers.state import CrawlState
+
+    state = CrawlState(tmp_path)
+    seen = [(f"http://a.gov.cn/c/t{i}.html", "a") for i in range(0, 1200, 2)]  # every even page, 600 of them
+    state.mark_seen_many(seen)
+    asked = [f"http://A.gov.cn:80/c/t{i}.html#top" for i in range(1199, -1, -1)]  # more than one chunk, reversed
+    assert state.unseen(asked) == [u for u in asked if int(u.split("/t")[1].split(".")[0]) % 2]
+    assert state.is_seen("http://a.gov.cn/c/t0.html") and not state.is_seen("http://a.gov.cn/c/t1.html")
+    assert state.unseen([]) == []
+
+
 def test_traps_recorded_and_crawl_finishes(demo_web, tmp_path):
     result = crawl(demo_sites_path(), site_ids=["traps"], out_dir=tmp_path, state_dir=tmp_path / "state",
                    base_url=demo_web, settings=FAST, timeout=120)

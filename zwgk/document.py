@@ -170,7 +170,10 @@ class ColumnSnapshot:
         return hashlib.sha1(f"{canonical_url(self.list_url)}|{self.crawled_at}".encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # flat fields and flat items: asdict's recursive deep copy was 4 % of a sweep's crawl CPU
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["items"] = [dict(vars(i)) for i in self.items]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSnapshot:

@@ -73,6 +73,9 @@ def plausibility(text: str) -> float:
     return max(sum(ch in simplified for ch in cjk), sum(ch in traditional for ch in cjk)) / len(cjk)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
 def looks_binary(body: bytes) -> bool:
     """True for bytes no decoder should try: NULs or many control bytes in the first KB."""
     head = body[:2048]
@@ -80,7 +83,7 @@ def looks_binary(body: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))  # in C: a Python loop cost 0.25 ms a page
     return controls / len(head) > 0.05
 
 

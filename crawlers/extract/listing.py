@@ -22,7 +22,15 @@ from crawlers.extract import gkml
 from crawlers.extract.dates import DATE_RE, _from_match, url_date
 from crawlers.extract.jpage import expand_datastore, jpage_plan, proxy_pages
 from crawlers.extract.meta import _is_attachment, leads_somewhere
-from crawlers.extract.paging import CREATE_PAGE_RE, PageRef, next_link, numbered_pages, script_pages
+from crawlers.extract.paging import (
+    CREATE_PAGE_RE,
+    SPACES,
+    PageRef,
+    anchors,
+    next_link,
+    numbered_pages,
+    script_pages,
+)
 from zwgk.document import ListItem
 
 __all__ = ["CREATE_PAGE_RE", "ListPage", "expand_datastore", "next_link", "parse_list", "script_pages"]
@@ -105,19 +113,21 @@ def parse_list(html: str | lhtml.HtmlElement, url: str, *, all_groups: bool = Fa
             if a is None:
                 continue
         href = (a.get("href") or "").strip()
-        title = re.sub(r"\s+", " ", a.get("title") or a.text_content()).strip()
+        title = SPACES.sub(" ", a.get("title") or a.text_content()).strip()
         if not leads_somewhere(href) or not title or title in _PAGER_TEXTS:
             continue
+        if not item_xpath and len(title) < 6:  # before the costlier checks: most navigation links end here
+            continue
         link = urljoin(url, href).split("#")[0]
-        if link in seen or link == url or urlsplit(link).netloc != host or _is_attachment(link):
+        parts = urlsplit(link)
+        if link in seen or link == url or parts.netloc != host or _is_attachment(link):
             continue
-        if not item_xpath and (_in_furniture(a) or len(title) < 6):
-            continue
-        path = urlsplit(link).path
-        if not item_xpath and (path.endswith("/") or path.rsplit("/", 1)[-1].startswith("index")):
-            continue  # links to other columns' index pages
-        if not item_xpath and not (_ARTICLE_EXT.search(path) or urlsplit(link).query):
-            continue
+        if not item_xpath:
+            path = parts.path
+            if path.endswith("/") or path.rsplit("/", 1)[-1].startswith("index"):
+                continue  # links to other columns' index pages
+            if not (_ARTICLE_EXT.search(path) or parts.query) or _in_furniture(a):
+                continue
         seen.add(link)
         row = _row(a)
         date = _row_date(row, title, link)
@@ -138,8 +148,9 @@ def _paginate(page: ListPage, tree: lhtml.HtmlElement, raw: str, url: str) -> Li
         page.page_urls = scripted
         page.family = "trs" if page.family == "unknown" else page.family
         return page
-    page.page_urls = numbered_pages(tree, url)
-    page.next_url = next_link(tree, url)
+    links = anchors(tree)
+    page.page_urls = numbered_pages(tree, url, links)
+    page.next_url = next_link(tree, url, links)
     if page.family == "unknown" and (page.page_urls or page.next_url):
         page.family = "links"
     elif page.family == "unknown" and page.items:

@@ -15,6 +15,7 @@ CREATE_PAGE_RE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(
 NEXT_TEXTS = ("下一页", "下页", "后一页", "下一頁", "下頁", "後一頁", "next", "Next", ">", "›", "»")
 # index_2.html, list_3.shtml, 2.html (page files next to the first one)
 _INDEX_N = re.compile(r"/(?:(?:index|list|default)_)?(\d{1,4})\.(s?html?)$", re.I)
+SPACES = re.compile(r"\s+")  # compiled once: anchors' text is normalised three times a list page
 _PAGE_PARAMS = ("page", "pageno", "pagenum", "pageindex", "curpage", "currentpage", "p", "pn")
 # what a pager's links say: a page number or a pager word (an article link that happens to be /c/12.html
 # says its title)
@@ -42,11 +43,14 @@ def script_pages(html: str, url: str) -> list[str]:
     return [urljoin(url, f"{prefix}_{i}.{ext}") for i in range(1, total)]
 
 
-def next_link(tree: lhtml.HtmlElement, url: str) -> str | None:
+def anchors(tree: lhtml.HtmlElement) -> list[tuple[str, str]]:
+    """Each link's (href, text without spaces), read once a page: the pager readers below both need them."""
+    return [((a.get("href") or "").strip(), SPACES.sub("", a.text_content())) for a in tree.iter("a")]
+
+
+def next_link(tree: lhtml.HtmlElement, url: str, links: list[tuple[str, str]] | None = None) -> str | None:
     """The plain 下一页 link, if any (not a javascript: one)."""
-    for a in tree.iter("a"):
-        text = re.sub(r"\s+", "", a.text_content())
-        href = (a.get("href") or "").strip()
+    for href, text in anchors(tree) if links is None else links:
         if text in NEXT_TEXTS and href and not href.startswith(("javascript:", "#")):
             nxt = urljoin(url, href)
             return nxt if nxt != url else None
@@ -70,14 +74,11 @@ def page_number(link: str, first: str) -> int | None:
     return None
 
 
-def numbered_pages(tree: lhtml.HtmlElement, url: str) -> list[str]:
+def numbered_pages(tree: lhtml.HtmlElement, url: str, links: list[tuple[str, str]] | None = None) -> list[str]:
     """Links to numbered sibling pages of this list (a pager's 1 2 3 …, 末页), in page order."""
     found: dict[str, int] = {}
-    for a in tree.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not leads_somewhere(href):
-            continue
-        if not _PAGER_TEXT.match(re.sub(r"\s+", "", a.text_content())):
+    for href, text in anchors(tree) if links is None else links:
+        if not leads_somewhere(href) or not _PAGER_TEXT.match(text):
             continue
         link = urljoin(url, href).split("#")[0]
         if link != url and (n := page_number(link, url)) is not None:

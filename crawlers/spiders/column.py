@@ -122,7 +122,7 @@ class ColumnSpider(scrapy.Spider):
         self.crawler.stats.inc_value("zwgk/article_requests")
         if key:
             self.runs[key].pending += 1
-        # dont_filter: is_new_article already dedupes, and a request the dupefilter dropped silently would
+        # dont_filter: new_articles already dedupes, and a request the dupefilter dropped silently would
         # leave its column's snapshot waiting forever
         return scrapy.Request(
             item.url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
@@ -176,24 +176,25 @@ class ColumnSpider(scrapy.Spider):
         html, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
         return parse_list(html, response.url, all_groups=run.is_home, item_xpath=run.column.item_xpath)
 
-    def is_new_article(self, url: str) -> bool:
-        """Not requested in this crawl and not seen by an earlier one (incremental state)."""
-        if url in self.requested:
-            return False
-        self.requested.add(url)
-        if self.state.is_seen(url):
-            self.crawler.stats.inc_value("zwgk/articles_already_seen")
-            return False
-        return True
+    def new_articles(self, items: list[ListItem]) -> list[ListItem]:
+        """The items neither requested in this crawl nor seen by an earlier one (incremental state), each once."""
+        fresh: dict[str, ListItem] = {}
+        for item in items:
+            if item.url not in self.requested:
+                fresh.setdefault(item.url, item)
+        self.requested.update(fresh)
+        unseen = self.state.unseen(list(fresh))
+        if already := len(fresh) - len(unseen):
+            self.crawler.stats.inc_value("zwgk/articles_already_seen", already)
+        return [fresh[url] for url in unseen]
 
     def follow(self, run: ColumnRun, items: list[ListItem], page_urls: list[str | PageRef], next_url: str | None,
                key: str):
         known = {i.url for i in run.items}
         run.items.extend(i for i in items if i.url not in known)
         if not run.is_home:
-            for item in items:
-                if self.is_new_article(item.url):
-                    yield self.article_request(run.site, run.column, item, key=key)
+            for item in self.new_articles(items):
+                yield self.article_request(run.site, run.column, item, key=key)
         for page in [*page_urls, *([next_url] if next_url else [])]:
             url = page.url if isinstance(page, PageRef) else page
             if url not in run.pages and len(run.pages) < self.max_pages:  # the cap counts POST and JSON pages too

@@ -40,10 +40,12 @@ class NewsSpider(ColumnSpider):
         column = Column(site.columns[0].name if site.columns else "", site.columns[0].type if site.columns else "动态要闻", [])
         entries = parse_feed(response.body, response.url)
         self.crawler.stats.inc_value("zwgk/feed_items", len(entries))
+        when_of = {}
         for item, when in entries:
             item.url = response.urljoin(item.url)
-            if self.is_new_article(item.url):
-                yield self.article_request(site, column, item, feed_date=iso(when))
+            when_of.setdefault(item.url, when)
+        for item in self.new_articles([item for item, _ in entries]):
+            yield self.article_request(site, column, item, feed_date=iso(when_of[item.url]))
 
     def feed_failed(self, failure):
         error, _ = classify_failure(failure)
