@@ -129,6 +129,7 @@ def get_user(client: Elasticsearch, name: str) -> User | None:
 
 def list_users(client: Elasticsearch) -> list[User]:
     try:
+        client.indices.refresh(index=alias("users"))  # role and lock changes are written without a refresh wait
         resp = client.search(index=alias("users"), size=1000, query={"match_all": {}}, sort=[{"name": "asc"}])
     except NotFoundError:
         return []
@@ -137,6 +138,7 @@ def list_users(client: Elasticsearch) -> list[User]:
 
 def count_admins(client: Elasticsearch) -> int:
     try:
+        client.indices.refresh(index=alias("users"))  # a demotion a moment ago must count (the last-admin guard)
         return int(client.count(index=alias("users"), query={"term": {"role": "admin"}})["count"])
     except NotFoundError:
         return 0

@@ -32,6 +32,9 @@ def recent(client: Elasticsearch, size: int = 200, actor: str | None = None, act
     """The newest entries first, optionally of one actor or action."""
     filters = [{"term": {k: v}} for k, v in (("actor", actor), ("action", action)) if v]
     try:
+        # entries are written without waiting for a refresh (a login should not wait on one): refresh here, on
+        # the rare admin read, so an admin sees the login or change made a moment ago
+        client.indices.refresh(index=alias("audit"))
         resp = client.search(index=alias("audit"), size=min(size, MAX_LISTED), query={"bool": {"filter": filters}},
                              sort=[{"at": "desc"}])
     except NotFoundError:
