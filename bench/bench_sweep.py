@@ -120,12 +120,13 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     from pipeline.steps import Run, plan_shards, run_step
 
     run = Run(run_id, str(sites_path), as_of=as_of.isoformat(), scrapy_settings=settings)
-    shards = plan_shards(run)
+    started = time.perf_counter()
+    shards = plan_shards(run)  # reads the whole registry once and writes each shard its slice: part of the sweep
+    plan_s = time.perf_counter() - started
     spec = json.dumps({"run_id": run_id, "sites_path": str(sites_path), "as_of": as_of.isoformat(),
                        "scrapy_settings": settings})
     es_before, nginx_before = es_indexing(client, prefix), cpu_seconds(nginx_pids)
     cpu_before = os.times()
-    started = time.perf_counter()
     outs = [workdir / f"{run_id}-w{i}.json" for i in range(workers)]
     procs = [subprocess.Popen([sys.executable, "-m", "bench.bench_sweep", "--worker", spec, str(i), str(workers), str(out)],
                               cwd=ROOT, env=env) for i, out in enumerate(outs)]
@@ -133,7 +134,7 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     sampler.start()
     codes = [p.wait() for p in procs]
     sampler.stop.set()
-    shard_wall = time.perf_counter() - started
+    shard_wall = time.perf_counter() - started - plan_s
     if any(codes):
         raise SystemExit(f"{label}: a worker exited with {codes}")
     measure_started = time.perf_counter()
@@ -150,7 +151,7 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     children_cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
     return {
         "label": label, "workers": workers, "shards": len(shards), "wall_s": wall, "shard_wall_s": shard_wall,
-        "measure_s": measure_s, "requests": requests, "not_modified": sum(r["not_modified"] for r in results),
+        "plan_s": plan_s, "measure_s": measure_s, "requests": requests, "not_modified": sum(r["not_modified"] for r in results),
         "documents": sum(r["documents"] for r in results), "snapshots": snapshots,
         "errors": sum(r["errors"] for r in results), "step_s": step_s,
         "requests_per_s": requests / shard_wall, "workers_cpu_s": children_cpu,
@@ -231,7 +232,7 @@ def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[di
 def _row(r: dict) -> str:
     return (f"{r['label']:<24}{r['workers']:>3}{r['wall_s']:>9.0f}{r['requests']:>10,}{r['not_modified']:>10,}"
             f"{r['requests_per_s']:>9.0f}{r['crawl_cpu_ms_per_list_page']:>9.2f}{r['nginx_cpu_s']:>8.1f}{r['documents']:>8,}"
-            f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   crawl/classify/index/measure "
+            f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   plan {r['plan_s']:.0f} s, crawl/classify/index/measure "
             f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['measure_s']:.0f} s "
             f"(CPU {r['step_cpu_s']['crawl']:.0f}/{r['step_cpu_s']['classify']:.0f}/{r['step_cpu_s']['index']:.0f} s)"
             f"  load {r['load'][0]:.1f}")
@@ -267,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with contextlib.ExitStack() as stack:
         base = args.dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zwgk-sweep-")))
+        base.mkdir(parents=True, exist_ok=True)
+        base.chmod(0o755)  # nginx's workers (not root) read the web under it
         for workers in args.workers:
             rows += bench_workers(workers, args, base / f"w{workers}")
     print(f"\nsweep bench: {args.sites:,} sites × {args.columns} columns ({args.sites * args.columns:,} list pages "

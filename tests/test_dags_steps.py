@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -201,6 +202,14 @@ def test_shards_are_planned_once_per_run_and_their_results_combine(monkeypatch):
     assert steps.plan_shards(run) == shards  # fixed in shards.json
     dirs = {run.for_shard(s).dir for s in shards}
     assert len(dirs) == 4 and all(d.parent == run.dir for d in dirs)
+    # each shard reads its own slice of the registry, which loads as just its sites (the relative base URLs
+    # still anchored at the run's)
+    from crawlers.sites import load_sites
+
+    second = run.for_shard(shards[1])
+    assert Path(second.sites_path).parent == second.dir
+    sliced = load_sites(second.sites_path, base_url=run.base_url, resolve=False)
+    assert [s.id for s in sliced] == ["scjgj", "mzj"] and sliced[0].base_url.startswith("http://demo.example")
     assert [(s.name, s.per_shard) for s in steps.STEPS] == [
         ("crawl", True), ("classify", True), ("index", True), ("events", True), ("measure", False)]
 
