@@ -11,10 +11,13 @@ timeliness counts working days up to the day itself, so it is stored per day (`t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import inspect
 import json
 import logging
+import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -138,24 +141,70 @@ def _measure(name: str) -> Measure:
 # ---------------------------------------------------------------- store, load, read
 
 
+PART_CHARS = 8 * 2**20  # a body above this is stored packed, in parts of this many characters
+
+
 def save(client: Elasticsearch, name: str, report: Report) -> str:
-    """Store a computed report (replacing the one of the same key); its document id."""
+    """Store a computed report (replacing the one of the same key); its document id.
+
+    A nation-sized report does not fit one document: 294,000 columns make a 354 MB body, which Elasticsearch
+    refuses (429, indexing pressure; and 100 MB is its default request limit). A body above PART_CHARS is
+    zlib-packed and written as part documents first, then the record naming them with a token, so a reader
+    never joins parts of two saves: a save cut off between them leaves a record whose token the parts lack."""
     measure = _measure(name)
     doc_id = measure.doc_id(report.as_of)
-    client.index(index=alias("reports"), id=doc_id, refresh="wait_for", document={
-        "name": name, "key": measure.key(report.as_of), "as_of": report.as_of.isoformat(),
-        "computed_at": now_iso(), "inputs": measure.inputs_digest(),
-        "body": json.dumps(measure.to_stored(report), ensure_ascii=False)})
+    body = json.dumps(measure.to_stored(report), ensure_ascii=False)
+    record = {"name": name, "key": measure.key(report.as_of), "as_of": report.as_of.isoformat(),
+              "computed_at": now_iso(), "inputs": measure.inputs_digest()}
+    if len(body) <= PART_CHARS:
+        record["body"] = body
+    else:
+        packed = base64.b64encode(zlib.compress(body.encode("utf-8"), 6)).decode("ascii")
+        token = uuid.uuid4().hex
+        chunks = [packed[k:k + PART_CHARS] for k in range(0, len(packed), PART_CHARS)]
+        for k, chunk in enumerate(chunks):  # one request each: a bulk of them would meet the same limits
+            client.index(index=alias("reports"), id=_part_id(doc_id, k),
+                         document={"part_of": doc_id, "part": k, "token": token, "chunk": chunk})
+        record.update(packing="zlib+base64", parts=len(chunks), token=token)
+        log.info("%s report %s: %.0f MB of JSON stored as %d packed parts", name, doc_id, len(body) / 2**20, len(chunks))
+    client.index(index=alias("reports"), id=doc_id, refresh="wait_for", document=record)
     log.info("stored %s report %s", name, doc_id)
     return doc_id
 
 
+def _part_id(doc_id: str, k: int) -> str:
+    return f"{doc_id}#part{k}"
+
+
+def _unpacked(client: Elasticsearch, doc_id: str, record: dict[str, Any]) -> str | None:
+    """The body of a record stored in parts; None when a part is missing or from another save."""
+    chunks = []
+    for k in range(int(record["parts"])):
+        try:
+            part = client.get(index=alias("reports"), id=_part_id(doc_id, k)).body["_source"]
+        except NotFoundError:
+            part = {}
+        if part.get("token") != record.get("token"):
+            log.warning("stored report %s: part %d is missing or from another save; computing instead", doc_id, k)
+            return None
+        chunks.append(part["chunk"])
+    return zlib.decompress(base64.b64decode("".join(chunks))).decode("utf-8")
+
+
 def stored_record(client: Elasticsearch, name: str, as_of: date) -> dict[str, Any] | None:
-    """The stored record (name, key, as_of, computed_at, inputs, body) or None."""
+    """The stored record (name, key, as_of, computed_at, inputs, body: the report's JSON, joined from its parts
+    when it was stored packed) or None."""
+    doc_id = _measure(name).doc_id(as_of)
     try:
-        return client.get(index=alias("reports"), id=_measure(name).doc_id(as_of)).body["_source"]
+        record = client.get(index=alias("reports"), id=doc_id).body["_source"]
     except NotFoundError:  # no such report, or no reports index yet
         return None
+    if record.get("parts"):
+        body = _unpacked(client, doc_id, record)
+        if body is None:
+            return None
+        record["body"] = body
+    return record
 
 
 def load(client: Elasticsearch, name: str, as_of: date) -> Report | None:

@@ -56,6 +56,26 @@ def test_a_stored_report_reads_back_whole(es, measured):
     assert build_weekly_alert(weekly_digest(back, back_t)).to_dict() == build_weekly_alert(weekly_digest(fresh, timely)).to_dict()
 
 
+def test_a_report_too_big_for_one_document_is_stored_in_parts(es, es_prefix, monkeypatch):
+    """Above PART_CHARS the body is packed into part documents (a nation-sized freshness report is 354 MB of
+    JSON, which Elasticsearch refuses as one document); it reads back whole, and a record whose parts come
+    from another save is not used."""
+    from zwgk.es import alias
+
+    index_known_week(es)
+    monkeypatch.setattr(stored, "PART_CHARS", 500)
+    fresh, doc_id = stored.compute_and_save(es, "freshness", AS_OF)
+    record = es.get(index=alias("reports"), id=doc_id)["_source"]
+    assert record["parts"] > 1 and "body" not in record
+    back = stored.load(es, "freshness", AS_OF)
+    pd.testing.assert_frame_equal(back.columns, fresh.columns)
+    assert _as_json(back) == _as_json(fresh)
+    # a save cut off after its parts: the record still names the earlier save's token
+    es.index(index=alias("reports"), id=f"{doc_id}#part0", refresh="wait_for",
+             document={"part_of": doc_id, "part": 0, "token": "another-save", "chunk": "x"})
+    assert stored.stored_record(es, "freshness", AS_OF) is None and stored.load(es, "freshness", AS_OF) is None
+
+
 def test_readers_take_the_stored_report_not_a_recomputed_one(es, measured):
     from dashboards import reports as dashboard_reports
     from pipeline.alerting import weekly_reports
