@@ -110,6 +110,10 @@ def read_registry(path: Path):
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SiteRegistryError(f"{path}: no such site registry") from None
+    except UnicodeDecodeError as exc:
+        raise SiteRegistryError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:  # a directory, no permission: one line from every caller, the DAG's plan included
+        raise SiteRegistryError(f"{path}: cannot read the site registry: {exc.strerror or exc}") from None
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)

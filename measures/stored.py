@@ -187,8 +187,12 @@ def _unpacked(client: Elasticsearch, doc_id: str, record: dict[str, Any]) -> str
         if part.get("token") != record.get("token"):
             log.warning("stored report %s: part %d is missing or from another save; computing instead", doc_id, k)
             return None
-        chunks.append(part["chunk"])
-    return zlib.decompress(base64.b64decode("".join(chunks))).decode("utf-8")
+        chunks.append(part.get("chunk") or "")
+    try:
+        return zlib.decompress(base64.b64decode("".join(chunks))).decode("utf-8")
+    except (ValueError, zlib.error) as exc:  # damaged parts (base64, zlib or UTF-8): recompute, as for a missing one
+        log.warning("stored report %s: its parts do not unpack (%s); computing instead", doc_id, exc)
+        return None
 
 
 def stored_record(client: Elasticsearch, name: str, as_of: date) -> dict[str, Any] | None:

@@ -273,6 +273,16 @@ def test_registry_errors_are_clear(data, message):
         adhoc_site("http://x/list.html", column_type="bogus")
 
 
+def test_unreadable_registry_files_are_clear(tmp_path):
+    """A directory, bytes that are not UTF-8, broken JSON, a missing file: one SiteRegistryError line each."""
+    (tmp_path / "gbk.yaml").write_bytes("sites: [网站]".encode("gbk"))
+    (tmp_path / "broken.json").write_text('{"sites": [', encoding="utf-8")
+    for path, message in [(tmp_path, "cannot read"), (tmp_path / "gbk.yaml", "not UTF-8"),
+                          (tmp_path / "broken.json", "not valid JSON"), (tmp_path / "none.yaml", "no such")]:
+        with pytest.raises(SiteRegistryError, match=message):
+            load_sites(path)
+
+
 # --- failure classification (real exception objects, as Scrapy hands them to errbacks) ---
 def test_classify_failure():
     from scrapy.exceptions import (

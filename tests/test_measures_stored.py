@@ -70,6 +70,10 @@ def test_a_report_too_big_for_one_document_is_stored_in_parts(es, es_prefix, mon
     back = stored.load(es, "freshness", AS_OF)
     pd.testing.assert_frame_equal(back.columns, fresh.columns)
     assert _as_json(back) == _as_json(fresh)
+    # a damaged part with the right token: not unpackable, so not used (the reader computes)
+    es.index(index=alias("reports"), id=f"{doc_id}#part0", refresh="wait_for",
+             document={"part_of": doc_id, "part": 0, "token": record["token"], "chunk": "!!not base64!!"})
+    assert stored.stored_record(es, "freshness", AS_OF) is None
     # a save cut off after its parts: the record still names the earlier save's token
     es.index(index=alias("reports"), id=f"{doc_id}#part0", refresh="wait_for",
              document={"part_of": doc_id, "part": 0, "token": "another-save", "chunk": "x"})
