@@ -44,6 +44,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 DNS_TIMEOUT = 10
 
+EXTENSIONS = {  # AutoThrottle that lowers the delay on 304s too (crawlers/throttle.py)
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawlers.throttle.ConditionalGetAutoThrottle": 0,
+}
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.RetryBackoffMiddleware": 540,  # just before RetryMiddleware (550) re-enters
     "crawlers.middlewares.ConditionalGetMiddleware": 580,

@@ -25,7 +25,10 @@ In a registry whose base_url is relative (the demo), `load_sites(path, base_url=
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,8 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from zwgk.document import COLUMN_TYPES
+
+log = logging.getLogger(__name__)
 
 SITES_DIR = Path(__file__).parent / "sites"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -119,10 +124,43 @@ def read_registry(path: Path):
             return json.loads(text)
         except ValueError as exc:
             raise SiteRegistryError(f"{path}: not valid JSON: {exc}") from None
+    if len(text) < PARSED_CACHE_CHARS:
+        return _load_yaml(text, path)
+    return _cached_yaml(text, path)
+
+
+PARSED_CACHE_CHARS = 1 << 20  # a registry this large keeps its parsed form (a nation's: 25 MB, 34 s to parse)
+
+
+def _load_yaml(text: str, path: Path):
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise SiteRegistryError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _cached_yaml(text: str, path: Path):
+    """A large YAML registry parsed once per content: its JSON form is kept under ZWGK_HOME, keyed by the
+    text's digest, so the daily sweep of an unchanged registry reads JSON in a second. Data that JSON cannot
+    hold exactly (YAML dates, non-string keys) is not cached."""
+    from zwgk import settings
+
+    cached = settings.home() / "cache" / "registries" / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = _load_yaml(text, path)
+    try:
+        dumped = json.dumps(data, ensure_ascii=False)
+        if json.loads(dumped) == data:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            partial.write_text(dumped, encoding="utf-8")
+            os.replace(partial, cached)
+    except (TypeError, ValueError, OSError) as exc:  # a cache, never a reason to fail the read
+        log.info("%s: parsed registry not cached: %s", path, exc)
+    return data
 
 
 def parse_sites(data, base_url: str | None = None, source: str = "<registry>", resolve: bool = True) -> list[Site]:

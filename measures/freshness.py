@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import pandas as pd
@@ -199,6 +199,7 @@ def _last_updates(client: Elasticsearch, end: date, items_nested: bool) -> pd.Da
 def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bool) -> pd.DataFrame:
     """Distinct dated items (site, column, url, date) with a date in [first, end), from both sources."""
     rows: list[dict[str, Any]] = []
+    day_of = cache(local_date)  # millions of items carry a few hundred distinct timestamps
     src = [
         {"site_id": {"terms": {"field": "site_id"}}},
         {"column": {"terms": {"field": "column"}}},
@@ -209,7 +210,7 @@ def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bo
     sub = {"d": {"min": {"field": "published_at"}}}
     for b in composite(client, alias("documents"), src, query, sub, size=5000):
         rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "url": b["key"]["url"],
-                     "date": local_date(b["d"]["value_as_string"])})
+                     "date": day_of(b["d"]["value_as_string"])})
     snap_query = _range("crawled_at", first, end + timedelta(days=366))
     if items_nested:
         outer = [{"site_id": {"terms": {"field": "site_id"}}}, {"column": {"terms": {"field": "column"}}}]
@@ -223,7 +224,7 @@ def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bo
             for wk in b["items"]["dated"]["week"]["buckets"]:
                 for u in wk["url"]["buckets"]:
                     rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "url": u["key"],
-                                 "date": local_date(u["d"]["value_as_string"])})
+                                 "date": day_of(u["d"]["value_as_string"])})
     else:  # plain object items: read the window's snapshots (bounded by the window, not the archive)
         lo, hi = first.isoformat(), end.isoformat()
         seen: dict[tuple[str, str, str], str] = {}
@@ -233,7 +234,7 @@ def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bo
                 day = item.get("list_date")
                 if not day:
                     continue  # undated items never count
-                day = day[:10] if len(day) <= 10 or day[10] == "T" and "+08:00" in day else str(local_date(day))
+                day = day[:10] if len(day) <= 10 or day[10] == "T" and "+08:00" in day else str(day_of(day))
                 if lo <= day < hi:
                     key = (snap["site_id"], snap["column"], item.get("url"))
                     if key not in seen or day < seen[key]:
@@ -243,7 +244,8 @@ def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bo
     if frame.empty:
         return frame
     frame = frame.sort_values("date").drop_duplicates(["site_id", "column", "url"]).reset_index(drop=True)
-    frame["week"] = frame["date"].map(lambda d: week_of(d).label)
+    labels = {d: week_of(d).label for d in frame["date"].unique()}
+    frame["week"] = frame["date"].map(labels)
     return frame
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from elasticsearch import Elasticsearch, NotFoundError
 
@@ -51,11 +52,22 @@ def _column_type(frame: pd.DataFrame, column: str) -> str:
     return dtype
 
 
+def _json_values(series: pd.Series) -> list[Any]:
+    """One column as JSON-safe values, converted a column at a time (a nation's report has millions of cells)."""
+    numpy_dtype = isinstance(series.dtype, np.dtype)  # not pandas' nullable ones, whose NA jsonable turns to null
+    if numpy_dtype and series.dtype.kind in "biu":  # never missing: numpy gives Python ints and bools
+        return series.tolist()
+    if numpy_dtype and series.dtype.kind == "f":
+        return [None if v != v else v for v in series.tolist()]  # NaN → null
+    return [jsonable(v) for v in series.tolist()]
+
+
 def frame_to_stored(frame: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as JSON: columns, their dtypes, rows (NaN → null, dates → ISO)."""
     columns = [str(c) for c in frame.columns]
-    return {"columns": columns, "dtypes": [_column_type(frame, c) for c in frame.columns],
-            "rows": jsonable([list(row) for row in frame.itertuples(index=False, name=None)])}
+    values = [_json_values(frame.iloc[:, k]) for k in range(len(columns))]
+    rows = [list(row) for row in zip(*values, strict=True)] if values else [[] for _ in range(len(frame))]
+    return {"columns": columns, "dtypes": [_column_type(frame, c) for c in frame.columns], "rows": rows}
 
 
 def frame_from_stored(stored: dict[str, Any]) -> pd.DataFrame:

@@ -202,6 +202,33 @@ def test_second_run_fetches_list_pages_only(crawls):
     assert snaps[("www", "要闻动态")]["newest_date"] == "2026-11-25"
 
 
+def test_a_304_lowers_the_politeness_delay_as_a_200_does():
+    """Scrapy's AutoThrottle lowers a site's delay only on 200s, so a site answering an incremental sweep with
+    304s kept its 1 s start delay; ours reads a 304's latency like a 200's (and still ignores errors)."""
+    from scrapy.core.downloader import Slot
+    from scrapy.extensions.throttle import AutoThrottle
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+
+    from crawlers import settings as crawl_settings
+    from crawlers.throttle import ConditionalGetAutoThrottle
+
+    assert crawl_settings.EXTENSIONS["crawlers.throttle.ConditionalGetAutoThrottle"] is not None
+    crawler = get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True, "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0})
+    delays = {}
+    for cls in (AutoThrottle, ConditionalGetAutoThrottle):
+        throttle = cls(crawler)
+        throttle.mindelay, throttle.maxdelay = 0.0, 30.0
+        for status in (304, 500):
+            slot = Slot(concurrency=2, delay=1.0, jitter=0)
+            for _ in range(5):
+                throttle._adjust_delay(slot, 0.005, Response("http://127.0.0.1/c/index.html", status=status))
+            delays[cls.__name__, status] = slot.delay
+    assert delays["AutoThrottle", 304] == 1.0  # the stock extension: stuck at the start delay
+    assert delays["ConditionalGetAutoThrottle", 304] < 0.05
+    assert delays["ConditionalGetAutoThrottle", 500] == 1.0  # fast error pages still never speed it up
+
+
 def test_reset_site_forgets_only_that_site(crawls):
     from crawlers.state import CrawlState
 

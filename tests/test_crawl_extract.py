@@ -3,6 +3,7 @@ trafilatura/htmldate on the demo pages that shows where they go wrong (we assert
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from crawlers.sites import (
     demo_sites_path,
     load_sites,
     parse_sites,
+    read_registry,
     select_sites,
 )
 
@@ -281,6 +283,26 @@ def test_unreadable_registry_files_are_clear(tmp_path):
                           (tmp_path / "broken.json", "not valid JSON"), (tmp_path / "none.yaml", "no such")]:
         with pytest.raises(SiteRegistryError, match=message):
             load_sites(path)
+
+
+def test_a_large_yaml_registry_is_parsed_once_per_content(tmp_path, monkeypatch):
+    """The parsed form of a large registry is kept by content digest; a changed file, a damaged cache entry
+    or data JSON cannot hold (a YAML date) are parsed again, and the answers stay the same."""
+    import crawlers.sites as sites_module
+
+    monkeypatch.setenv("ZWGK_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(sites_module, "PARSED_CACHE_CHARS", 10)
+    cache = tmp_path / "home" / "cache" / "registries"
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  - {id: a, name: 甲网站, base_url: 'http://a.example/'}\n", encoding="utf-8")
+    first = read_registry(path)
+    [entry] = list(cache.glob("*.json"))
+    assert read_registry(path) == first == json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text("{damaged", encoding="utf-8")
+    assert read_registry(path) == first and json.loads(entry.read_text(encoding="utf-8")) == first
+    path.write_text("sites:\n  - {id: b, base_url: 'http://b.example/', note: 2016-01-01}\n", encoding="utf-8")
+    dated = read_registry(path)
+    assert dated["sites"][0]["note"] == date(2016, 1, 1) and len(list(cache.glob("*.json"))) == 1
 
 
 # --- failure classification (real exception objects, as Scrapy hands them to errbacks) ---
