@@ -19,6 +19,7 @@ from measures.timeliness import NO_EVIDENCE, NOT_EVALUATED, TimelinessReport
 from zwgk import labels
 from zwgk import rules as rules_config
 from zwgk.jsonable import jsonable
+from zwgk.tables import records
 
 NOT_JUDGED = (NOT_EVALUATED, NO_EVIDENCE, NO_DATA)
 
@@ -60,7 +61,7 @@ def _evidence(ev: list[dict[str, Any]], limit: int = 5) -> list[dict[str, str]]:
 def _site_agency(fresh: FreshnessReport) -> dict[str, str]:
     if not len(fresh.sites):
         return {}
-    return {r["site_id"]: r.get("agency") or "" for r in fresh.sites.to_dict("records")}
+    return {r["site_id"]: r.get("agency") or "" for r in records(fresh.sites)}
 
 
 def _site_failures(fresh: FreshnessReport, base: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -80,7 +81,7 @@ def _columns(fresh: FreshnessReport) -> tuple[list[dict[str, Any]], list[dict[st
     """(stale columns, oldest first; blank columns)."""
     if not len(fresh.columns):
         return [], []
-    rows = fresh.columns.to_dict("records")
+    rows = records(fresh.columns)
     stale = [{"site_id": r["site_id"], "agency": r.get("agency") or "", "column": r["column"],
               "column_type": labels.column_name(r.get("stale_rule") or r.get("column_type") or ""),
               "last_update": jsonable(r.get("last_update")) or labels.note_label("no dated item"),

@@ -12,6 +12,7 @@ from measures.digest import NOT_JUDGED
 from measures.freshness import FreshnessReport
 from measures.timeliness import TimelinessReport
 from zwgk import labels
+from zwgk.tables import records
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -115,9 +116,9 @@ def write_weekly(fresh: FreshnessReport, timely: TimelinessReport, out_dir: str 
     env.filters.update(_label_filters())
     context: dict[str, Any] = {
         "fresh": fresh.to_dict(), "week": fresh.week, "as_of": fresh.as_of, "digest": digest,
-        "stale": _flat(fresh.stale_columns()).to_dict("records") if len(fresh.columns) else [],
+        "stale": records(_flat(fresh.stale_columns())) if len(fresh.columns) else [],
         "newly": [{"site_id": s, "rule": r.rule} for s, r in fresh.newly_failing()],
-        "timely": [t for t in _flat(timely.table).to_dict("records") if t["status"] not in NOT_JUDGED],
+        "timely": [t for t in records(_flat(timely.table)) if t["status"] not in NOT_JUDGED],
         "overdue": timely.overdue(),
     }
     html_path = out / f"weekly-{fresh.week.label}.html"

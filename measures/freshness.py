@@ -25,6 +25,7 @@ from zwgk import rules as rules_config
 from zwgk.es import alias
 from zwgk.jsonable import jsonable
 from zwgk.settings import TIMEZONE
+from zwgk.tables import records
 from zwgk.weeks import Week, last_complete_week, local_date, minus_months, today, week_of
 
 PASS, FAIL, NO_DATA = "pass", "fail", "no_data"
@@ -96,7 +97,7 @@ class FreshnessReport:
             "week_start": self.week.start.isoformat(),
             "week_end": self.week.end.isoformat(),
             "sites": sites,
-            "columns": [{k: jsonable(v) for k, v in rec.items()} for rec in self.columns.to_dict("records")],
+            "columns": [{k: jsonable(v) for k, v in rec.items()} for rec in records(self.columns)],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -317,7 +318,7 @@ def _column_table(client: Elasticsearch, week: Week, conf: dict[str, Any], items
         columns[c] = columns[c].fillna(0).astype(int)
     columns["last_update"] = columns["last_update"].astype(object).where(columns["last_update"].notna(), None)
     columns["age_days"] = [(week.end - d).days if d else None for d in columns["last_update"]]
-    keys = [_stale_key(r, stale_conf) for r in columns.to_dict("records")]
+    keys = [_stale_key(r, stale_conf) for r in records(columns)]
     columns["stale_rule"] = keys
     columns["stale"] = [bool(k) and _is_stale(d, week.end, stale_conf[k]) for k, d in zip(keys, columns["last_update"], strict=True)]
     # blank: the column was reachable in the week and every successful check listed no items
@@ -369,13 +370,13 @@ class SiteFacts:
 def _site_facts(columns: pd.DataFrame, in_week: pd.DataFrame, failures: pd.DataFrame) -> list[SiteFacts]:
     """Group the week's tables by site once, so the per-site loop pays no pandas overhead."""
     items_by_site: dict[str, dict[str, dict[str, Any]]] = {}
-    for rec in in_week.sort_values("date", ascending=False).to_dict("records") if len(in_week) else []:
+    for rec in records(in_week.sort_values("date", ascending=False)) if len(in_week) else []:
         items_by_site.setdefault(rec["site_id"], {}).setdefault(rec["url"], rec)
     failures_by_site: dict[str, list[dict[str, Any]]] = {}
-    for rec in failures.to_dict("records"):
+    for rec in records(failures):
         failures_by_site.setdefault(rec["site_id"], []).append(rec)
     cols_by_site: dict[str, list[dict[str, Any]]] = {}
-    for rec in columns.to_dict("records"):
+    for rec in records(columns):
         cols_by_site.setdefault(rec["site_id"], []).append(rec)
     return [SiteFacts(site_id, recs, list(items_by_site.get(site_id, {}).values()), failures_by_site.get(site_id, []))
             for site_id, recs in sorted(cols_by_site.items())]

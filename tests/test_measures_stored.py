@@ -138,3 +138,23 @@ def test_the_report_cli_prints_the_stored_figures(es, measured, capsys):
 def test_unknown_report_names_are_refused(es):
     with pytest.raises(ValueError, match="unknown report"):
         stored.load(es, "budget", AS_OF)
+
+
+def test_tables_convert_a_column_at_a_time_with_the_values_pandas_gives():
+    """records() and frame_to_stored() build rows from whole columns (a nation's column table has 294,000 rows);
+    they must give what pandas' own per-cell conversion gives: numpy ints and NaN, nullable NA, dates, NaT."""
+    from measures.stored import frame_from_stored, frame_to_stored
+    from zwgk.tables import records
+
+    frame = pd.DataFrame({
+        "site_id": ["a", None], "checks": [3, 0], "share": [0.5, float("nan")], "stale": [True, False],
+        "items": pd.array([12, None], dtype="Int64"), "last_update": [date(2026, 11, 20), None],
+        "crawled": pd.to_datetime(["2026-11-20T08:00:00", None]),
+    })
+    assert repr(records(frame)) == repr(frame.to_dict("records"))
+    assert records(pd.DataFrame(index=[0, 1])) == [{}, {}]
+    stored_frame = frame_to_stored(frame)
+    assert stored_frame["rows"] == jsonable([list(row) for row in frame.itertuples(index=False, name=None)])
+    assert stored_frame["rows"][1] == [None, 0, None, False, None, None, None]
+    back = frame_from_stored(stored_frame)
+    assert back["last_update"].tolist() == [date(2026, 11, 20), None] and back["checks"].tolist() == [3, 0]

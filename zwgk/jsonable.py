@@ -21,6 +21,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, Path):
         return str(value)
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas NA / NaT (NaT is a datetime: its isoformat is "NaT")
+        return None
     if isinstance(value, datetime | date):  # pandas.Timestamp is a datetime
         return value.isoformat()
     if hasattr(value, "item"):  # numpy / pandas scalar
@@ -31,7 +33,5 @@ def jsonable(value: Any) -> Any:
         if isinstance(value, datetime | date):
             return value.isoformat()
     if isinstance(value, float) and math.isnan(value):
-        return None
-    if type(value).__name__ in ("NAType", "NaTType"):  # pandas NA / NaT
         return None
     return value

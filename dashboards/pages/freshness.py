@@ -13,6 +13,7 @@ from dashboards import reports
 from dashboards.queries import SEARCH_OPTS, alias
 from zwgk.jsonable import jsonable
 from zwgk.labels import rule_label
+from zwgk.tables import records
 from zwgk.weeks import parse_label
 
 SITE_FIELDS = ["site_id", "agency", "columns", "updates_in_week", "last_update", "last_update_url",
@@ -27,7 +28,7 @@ def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     """Rows of a report table as JSON-safe dicts with only `fields` (missing ones as None)."""
     if frame is None or len(frame) == 0:
         return []
-    return [{f: jsonable(r.get(f)) for f in fields} for r in frame.to_dict("records")]
+    return [{f: jsonable(r.get(f)) for f in fields} for r in records(frame)]
 
 
 def summary(client: Elasticsearch, as_of: date) -> dict[str, Any]:
