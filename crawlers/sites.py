@@ -145,13 +145,15 @@ def _cached_yaml(text: str, path: Path):
     hold exactly (YAML dates, non-string keys) is not cached."""
     from zwgk import settings
 
-    cached = settings.home() / "cache" / "registries" / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
-    try:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    try:  # an unusable ZWGK_HOME (a file, no permission) only means no cache
+        cached = settings.home() / "cache" / "registries" / f"{digest}.json"
         return json.loads(cached.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
     data = _load_yaml(text, path)
     try:
+        cached = settings.home() / "cache" / "registries" / f"{digest}.json"
         dumped = json.dumps(data, ensure_ascii=False)
         if json.loads(dumped) == data:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -303,6 +303,9 @@ def test_a_large_yaml_registry_is_parsed_once_per_content(tmp_path, monkeypatch)
     path.write_text("sites:\n  - {id: b, base_url: 'http://b.example/', note: 2016-01-01}\n", encoding="utf-8")
     dated = read_registry(path)
     assert dated["sites"][0]["note"] == date(2016, 1, 1) and len(list(cache.glob("*.json"))) == 1
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    monkeypatch.setenv("ZWGK_HOME", str(tmp_path / "not-a-folder"))  # an unusable home: read, not cached
+    assert read_registry(path) == dated
 
 
 # --- failure classification (real exception objects, as Scrapy hands them to errbacks) ---
