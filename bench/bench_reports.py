@@ -95,9 +95,9 @@ def _prepare(client, n_docs: int, rebuild: bool, nested: bool) -> tuple[int, int
             schema.drop_indices(client)
             schema.ensure_indices(client)
         if nested:
-            from index.schema import recreate_snapshots_with_nested_items
+            from index.schema import recreate_snapshots
 
-            recreate_snapshots_with_nested_items(client)
+            recreate_snapshots(client)
         for kind in ("documents", "snapshots"):
             client.indices.put_settings(index=schema.alias(kind), settings={"refresh_interval": "-1"})
         actions = ({"_index": schema.alias(k), "_id": i, "_source": s} for k, i, s in _generate(n_docs))

@@ -1,6 +1,6 @@
 """Nation-sized sweep, simulated (issue 18): a generated web of N sites × 20 columns (default 14,000 sites,
 280,000 list pages plus home pages) served by nginx on loopback addresses, swept end to end by the pipeline's
-own shard steps (crawl → classify → index per shard, then measure once) with 1 and with 2 worker processes.
+own shard steps (crawl → classify → index per shard, then events and measure once) with 1 and with 2 worker processes.
 
     python -m bench.bench_sweep [--sites 14000] [--workers 1 2] [--shard-sites 500] [--concurrency 64]
 
@@ -116,8 +116,8 @@ def es_indexing(client, prefix: str) -> tuple[int, int]:
 
 def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, settings: dict, env: dict,
           nginx_pids: list[int], client, prefix: str, workdir: Path) -> dict:
-    """One sweep with `workers` processes; the measure step once after them."""
-    from pipeline.steps import Run, plan_shards, run_step
+    """One sweep with `workers` processes; the steps done once per run (events, measure) after them."""
+    from pipeline.steps import Run, plan_shards, run_step, run_steps
 
     run = Run(run_id, str(sites_path), as_of=as_of.isoformat(), scrapy_settings=settings)
     started = time.perf_counter()
@@ -137,9 +137,11 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     shard_wall = time.perf_counter() - started - plan_s
     if any(codes):
         raise SystemExit(f"{label}: a worker exited with {codes}")
-    measure_started = time.perf_counter()
-    run_step("measure", run, {})
-    measure_s = time.perf_counter() - measure_started
+    once_s = {}
+    for step in run_steps():
+        step_started = time.perf_counter()
+        run_step(step.name, run, {})
+        once_s[step.name] = time.perf_counter() - step_started
     wall = time.perf_counter() - started
     cpu_after = os.times()
     es_after, nginx_after = es_indexing(client, prefix), cpu_seconds(nginx_pids)
@@ -151,7 +153,7 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     children_cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
     return {
         "label": label, "workers": workers, "shards": len(shards), "wall_s": wall, "shard_wall_s": shard_wall,
-        "plan_s": plan_s, "measure_s": measure_s, "requests": requests, "not_modified": sum(r["not_modified"] for r in results),
+        "plan_s": plan_s, "events_s": once_s["events"], "measure_s": once_s["measure"], "requests": requests, "not_modified": sum(r["not_modified"] for r in results),
         "documents": sum(r["documents"] for r in results), "snapshots": snapshots,
         "errors": sum(r["errors"] for r in results), "step_s": step_s,
         "requests_per_s": requests / shard_wall, "workers_cpu_s": children_cpu,
@@ -232,8 +234,9 @@ def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[di
 def _row(r: dict) -> str:
     return (f"{r['label']:<24}{r['workers']:>3}{r['wall_s']:>9.0f}{r['requests']:>10,}{r['not_modified']:>10,}"
             f"{r['requests_per_s']:>9.0f}{r['crawl_cpu_ms_per_list_page']:>9.2f}{r['nginx_cpu_s']:>8.1f}{r['documents']:>8,}"
-            f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   plan {r['plan_s']:.0f} s, crawl/classify/index/measure "
-            f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['measure_s']:.0f} s "
+            f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   plan {r['plan_s']:.0f} s, crawl/classify/index/events/measure "
+            f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['events_s']:.0f}/"
+            f"{r['measure_s']:.0f} s "
             f"(CPU {r['step_cpu_s']['crawl']:.0f}/{r['step_cpu_s']['classify']:.0f}/{r['step_cpu_s']['index']:.0f} s)"
             f"  load {r['load'][0]:.1f}")
 

@@ -1,10 +1,10 @@
-"""crawl → classify → index → events per shard of sites, then measure: the monitoring pipeline (hourly by default,
-ZWGK_PIPELINE_SCHEDULE).
+"""crawl → classify → index per shard of sites, then events and measure: the monitoring pipeline (hourly by
+default, ZWGK_PIPELINE_SCHEDULE).
 
 The steps are pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run). `shards` cuts the
 registry into shards (ZWGK_SHARD_SITES sites each); the per-shard steps form a task group mapped over them
-(`shard.crawl` → `shard.classify` → `shard.index` → `shard.events`, one of each per shard, so workers take shards in parallel
-and a retry redoes one shard's step); the other steps (`measure`) run once after every shard. Files go in
+(`shard.crawl` → `shard.classify` → `shard.index`, one of each per shard, so workers take shards in parallel
+and a retry redoes one shard's step); the other steps (`events`, then `measure`) run once after every shard. Files go in
 between (settings.home()/runs/<run_id>/<shard>/), and re-indexing upserts.
 """
 

@@ -128,6 +128,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
             "item_count": {"type": "integer"},
             "newest_date": DATE,
             "is_home": {"type": "boolean"},
+            "relisted": {"type": "boolean"},  # a 304 listing: its items are an earlier snapshot's (measures skip them)
             # nested so freshness aggregates list dates per column in ES (4x faster at 1M docs than
             # reading items from _source); the title stays a keyword for evidence, not searched
             "items": {
@@ -286,6 +287,7 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
             if current_index(client, kind) != name:  # an older version's index: its mapping would refuse records
                 log.warning("%s points at %s; migrating to %s", alias(kind), current_index(client, kind), name)
                 migrate(client, kind)
+            add_new_fields(client, kind)
             existing.append(alias(kind))
         else:
             try:
@@ -298,6 +300,20 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
     if existing:  # indices made before the template said so (or by an older version) get replicas too
         client.indices.put_settings(index=",".join(existing), settings={"index.auto_expand_replicas": REPLICAS})
     return result
+
+
+def add_new_fields(client: Elasticsearch, kind: str) -> list[str]:
+    """Map the fields this version added to the kind's mapping on an index made before them (adding a field
+    needs no new index version); returns their names. Until then records carry them unsearched (dynamic off)."""
+    index = current_index(client, kind)
+    if index is None:
+        return []
+    mapped = client.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
+    missing = {k: v for k, v in MAPPINGS[kind].get("properties", {}).items() if k not in mapped}
+    if missing:
+        client.indices.put_mapping(index=index, properties=missing)
+        log.info("%s: mapped the new fields %s", index, ", ".join(missing))
+    return list(missing)
 
 
 def current_index(client: Elasticsearch, kind: str) -> str | None:
@@ -353,22 +369,23 @@ def drop_indices(client: Elasticsearch) -> list[str]:
     return dropped
 
 
-# The snapshots mapping the measures are fastest with: items as nested objects, so list dates and URLs
-# are aggregated inside Elasticsearch. With items stored but not indexed (enabled: false) the
+# The snapshots mapping the measures are fastest with (the one in MAPPINGS): items as nested objects, so list dates and URLs
+# are aggregated inside Elasticsearch. With items stored but not indexed (an older deployment's mapping) the
 # measures read the window's snapshots instead — same answers, slower on large data.
 ITEMS_NESTED = {"type": "nested", "dynamic": False,
                 "properties": {"url": {"type": "keyword"}, "list_date": {"type": "date"}, "title": {"type": "keyword",
                                                                                                      "ignore_above": 512}}}
+ITEMS_STORED = {"type": "object", "enabled": False}
 
 
-def recreate_snapshots_with_nested_items(client: Elasticsearch) -> str:
-    """Drop this prefix's (empty or disposable) snapshots index and recreate it with nested items.
+def recreate_snapshots(client: Elasticsearch, items: dict[str, Any] = ITEMS_NESTED) -> str:
+    """Drop this prefix's (empty or disposable) snapshots index and recreate it with this mapping of items.
 
-    For tests and benchmarks of the measures' nested path; production mappings are MAPPINGS.
+    For tests and benchmarks of the measures' two paths; production mappings are MAPPINGS.
     """
     name = index_name("snapshots")
     body = template_body("snapshots")["template"]
-    mappings = {**body["mappings"], "properties": {**body["mappings"]["properties"], "items": ITEMS_NESTED}}
+    mappings = {**body["mappings"], "properties": {**body["mappings"]["properties"], "items": items}}
     if client.indices.exists(index=name):
         client.indices.delete(index=name)
     client.indices.create(index=name, settings=body["settings"], mappings=mappings,

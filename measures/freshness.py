@@ -118,6 +118,11 @@ def _range(field_name: str, lo: date | None, hi_exclusive: date) -> dict[str, An
 SITE_DOCS = {"bool": {"must_not": [{"term": {"source_type": "news"}}], "filter": [{"exists": {"field": "site_id"}}]}}
 
 
+# Snapshots whose items an earlier snapshot listed in full (a 304 listing, ColumnSnapshot.relisted): the readers of
+# items skip them, which on a daily sweep is nearly every snapshot; snapshots without the field count as listed.
+LISTED = {"bool": {"must_not": [{"term": {"relisted": True}}]}}
+
+
 def _and(*queries: dict[str, Any]) -> dict[str, Any]:
     return {"bool": {"filter": list(queries)}}
 
@@ -171,7 +176,7 @@ def _last_updates(client: Elasticsearch, end: date, items_nested: bool) -> pd.Da
             "filter": _range("items.list_date", None, end),
             "aggs": {"newest": {"top_hits": {"size": 1, "sort": [{"items.list_date": "desc"}],
                                              "_source": ["items.url", "items.list_date"]}}}}}}}
-        query = _range("crawled_at", None, end + timedelta(days=1))
+        query = _and(LISTED, _range("crawled_at", None, end + timedelta(days=1)))
         for b in composite(client, alias("snapshots"), src, query, snap_sub):
             hits = b["items"]["dated"]["newest"]["hits"]["hits"]
             if hits:
@@ -181,7 +186,7 @@ def _last_updates(client: Elasticsearch, end: date, items_nested: bool) -> pd.Da
     else:  # items mapped as plain objects: the crawler's newest_date (no item URL available)
         sub = {"newest": {"top_hits": {"size": 1, "sort": [{"newest_date": "desc"}, {"crawled_at": "desc"}],
                                        "_source": ["list_url", "newest_date", "items"]}}}
-        query = _and(_range("newest_date", None, end), _range("crawled_at", None, end + timedelta(days=1)))
+        query = _and(LISTED, _range("newest_date", None, end), _range("crawled_at", None, end + timedelta(days=1)))
         for b in composite(client, alias("snapshots"), src, query, sub):
             hit = b["newest"]["hits"]["hits"][0]["_source"]
             newest = local_date(hit.get("newest_date"))
@@ -212,7 +217,7 @@ def _dated_items(client: Elasticsearch, first: date, end: date, items_nested: bo
     for b in composite(client, alias("documents"), src, query, sub, size=5000):
         rows.append({"site_id": b["key"]["site_id"], "column": b["key"]["column"], "url": b["key"]["url"],
                      "date": day_of(b["d"]["value_as_string"])})
-    snap_query = _range("crawled_at", first, end + timedelta(days=366))
+    snap_query = _and(LISTED, _range("crawled_at", first, end + timedelta(days=366)))
     if items_nested:
         outer = [{"site_id": {"terms": {"field": "site_id"}}}, {"column": {"terms": {"field": "column"}}}]
         sub = {"items": {"nested": {"path": "items"}, "aggs": {"dated": {

@@ -1,16 +1,21 @@
 """Documents grouped into events in Elasticsearch: the window's grouped documents loaded back into an
-EventIndex, the batch's documents given their events (written onto the stored documents with their
+EventIndex, the run's documents given their events (written onto the stored documents with their
 signatures), and every event they touched rebuilt from its members and stored when it changed.
 
-Deterministic: a document keeps the event it was given, a batch is taken in arrival order, an event's id
-comes from its first document's id and its record from its members, so a re-run writes nothing new.
+Deterministic: a document keeps the event it was given, the documents are taken in arrival order (time, then id)
+over the whole run, an event's id comes from its first document's id and its record from its members, so a
+re-run writes nothing new and the outcome does not depend on how the run was cut into shards or which shard
+finished first.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -25,6 +30,8 @@ from zwgk.document import Document
 from zwgk.event import EventLink
 
 log = logging.getLogger(__name__)
+
+CHUNK = 5000  # documents grouped and linked at a time: memory stays flat however many documents a run holds
 
 
 @dataclass
@@ -42,34 +49,92 @@ class EventsReport:
         return asdict(self)
 
 
+def documents_in_arrival_order(paths: Iterable[str | Path]) -> Iterator[Document]:
+    """The Documents of JSON-lines files, all files together in arrival order (time, then id).
+
+    Only each document's time, id and place in its file are held; the documents are read again one at a time
+    as their turn comes. A line that is not a Document is skipped (the index step dead-lettered it)."""
+    keys: list[tuple[datetime, str, int, int]] = []
+    files = [Path(p) for p in paths]
+    for k, path in enumerate(files):
+        for offset, doc in _documents_at(path):
+            keys.append((arrival_time(doc), doc.id, k, offset))
+    keys.sort(key=lambda key: key[:2])
+    handles = {k: path.open("rb") for k, path in enumerate(files) if path.exists()}
+    try:
+        for _, _, k, offset in keys:
+            handles[k].seek(offset)
+            yield Document.from_dict(json.loads(handles[k].readline().decode("utf-8", errors="replace")))
+    finally:
+        for fh in handles.values():
+            fh.close()
+
+
+def _documents_at(path: Path) -> Iterator[tuple[int, Document]]:
+    """(byte offset, Document) of each line of path that is one (a missing file has none)."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        offset = 0
+        for lineno, line in enumerate(fh, 1):
+            try:
+                row = json.loads(line.decode("utf-8", errors="replace")) if line.strip() else None
+                if row is not None:
+                    yield offset, Document.from_dict(row)
+            except (TypeError, ValueError, AttributeError) as exc:
+                log.warning("%s:%d: not a document, left out of the events (%s)", path, lineno, exc)
+            offset += len(line)
+
+
 def build_events(client: Elasticsearch, docs: Iterable[Document], index: EventIndex | None = None) -> EventsReport:
     """Group docs (already indexed) into events and store the events they touch (see the module's docstring)."""
-    ensure_indices(client, ("documents", "events"))
-    batch = list(docs)
-    report = EventsReport(documents=len(batch))
-    if not batch:
-        return report
-    index = index or EventIndex()
-    start = min(arrival_time(d) for d in batch) - index.window
-    report.loaded = state.load_window(client, index, start)
-    stored = state.stored_events(client, (d.id for d in batch))
-    grouped = list(group(index, batch, stored))
-    links = [EventLink(g.doc.id, g.event_id, g.minhash, g.numbers) for g in grouped if g.new or g.doc.id not in stored]
-    report.kept = sum(1 for g in grouped if not g.new)
-    report.new_events = sum(1 for g in grouped if g.new and g.event_id == event_id_for(g.doc.id))
-    report.joined = sum(1 for g in grouped if g.new) - report.new_events
-    reports: list[BulkReport] = [index_records(client, EVENT_LINKS, links, refresh=True)] if links else []
+    return build_events_in_order(client, sorted(docs, key=lambda d: (arrival_time(d), d.id)), index)
 
-    touched = {g.event_id for g in grouped}
-    previous = state.stored_records(client, touched)
-    records = [e for event_id, members in state.members(client, touched)
-               if state.changed(e := build_event(event_id, members), previous.get(event_id))]
-    if records:
-        reports.append(index_records(client, EVENTS, records, refresh=True))
-    report.events_written = len(records)
+
+def build_events_in_order(client: Elasticsearch, ordered: Iterable[Document],
+                          index: EventIndex | None = None) -> EventsReport:
+    """build_events for documents already in arrival order, taken CHUNK at a time: the window is read from the
+    store once, before the first, and each event touched is rebuilt once, after the last."""
+    ensure_indices(client, ("documents", "events"))
+    report = EventsReport()
+    index = index or EventIndex()
+    touched: set[str] = set()
+    reports: list[BulkReport] = []
+    for chunk in _chunks(ordered, CHUNK):
+        if not report.documents:
+            report.loaded = state.load_window(client, index, arrival_time(chunk[0]) - index.window)
+        report.documents += len(chunk)
+        stored = state.stored_events(client, (d.id for d in chunk))
+        grouped = list(group(index, chunk, stored))
+        links = [EventLink(g.doc.id, g.event_id, g.minhash, g.numbers) for g in grouped
+                 if g.new or g.doc.id not in stored]
+        report.kept += sum(1 for g in grouped if not g.new)
+        new_events = sum(1 for g in grouped if g.new and g.event_id == event_id_for(g.doc.id))
+        report.new_events += new_events
+        report.joined += sum(1 for g in grouped if g.new) - new_events
+        if links:  # refreshed: the members of the events are read back below
+            reports.append(index_records(client, EVENT_LINKS, links, refresh=True))
+        touched |= {g.event_id for g in grouped}
+    if touched:
+        previous = state.stored_records(client, touched)
+        records = [e for event_id, members in state.members(client, touched)
+                   if state.changed(e := build_event(event_id, members), previous.get(event_id))]
+        if records:
+            reports.append(index_records(client, EVENTS, records, refresh=True))
+        report.events_written = len(records)
     report.failed = sum(r.failed for r in reports)
     report.dead_letters = [str(r.dead_letter_path) for r in reports if r.failed] or None
     log.info("events: %d documents (%d joined an event, %d new events, %d kept theirs), %d events written",
              report.documents, report.joined, report.new_events, report.kept, report.events_written)
     return report
 
+
+def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

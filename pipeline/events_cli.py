@@ -97,14 +97,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pipeline import steps
-    from pipeline.events import build_events
-    from zwgk.document import Document
+    from pipeline.events import build_events_in_order, documents_in_arrival_order
     from zwgk.es import get_client
 
     in_path = input_file(args.in_path)
-    docs = [d for d in steps._read_documents(in_path) if isinstance(d, Document)]
-    report = build_events(get_client(), docs)
+    report = build_events_in_order(get_client(), documents_in_arrival_order([in_path]))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

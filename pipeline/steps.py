@@ -1,8 +1,8 @@
 """The pipeline's steps as plain functions with files in between, so each step is idempotent and restartable.
 
-`STEPS` is their one order (crawl → classify → index per shard of sites, then measure once over all), and
-`Run` one run's folder and parameters: the zwgk_pipeline DAG maps the per-shard steps over `plan_shards`
-and makes one task for each other step, `zwgk run` and the pipeline benchmark go through `iter_steps`
+`STEPS` is their one order (crawl → classify → index per shard of sites, then events and measure once over
+all), and `Run` one run's folder and parameters: the zwgk_pipeline DAG maps the per-shard steps over
+`plan_shards` and makes one task for each other step, `zwgk run` and the pipeline benchmark go through `iter_steps`
 (shard after shard; the index step takes the classify step's Documents from memory, a `Handoff`, the files
 being written all the same). A run works in settings.home()/runs/<run_id>/, each shard in its own folder:
 
@@ -10,7 +10,7 @@ being written all the same). A run works in settings.home()/runs/<run_id>/, each
     <shard>/crawl/documents.jsonl, <shard>/crawl/snapshots.jsonl   ← crawl_step (Scrapy in a child process)
     <shard>/classified.jsonl                                ← classify_step (nlp fields filled)
     <shard>/index.json                                      ← index_step (what was indexed, dead letters)
-    <shard>/events.json                                     ← events_step (documents grouped into events)
+    events.json                                             ← events_step (the run's documents grouped into events)
 
 A step whose output is complete (written atomically, marked done) returns it without redoing the work,
 so an Airflow retry or a second `zwgk run --run-id X` picks up where the first stopped. Every return
@@ -313,19 +313,21 @@ class EventsIncomplete(StepError):
     """Some event links or records were not stored; they are in the dead-letter files."""
 
 
-def events_step(docs_path: str | Path, client=None) -> dict[str, Any]:
-    """Group the shard's indexed documents into events (pipeline/events.py); done once per shard and run.
+def events_step(run: Run, client=None) -> dict[str, Any]:
+    """Group the run's documents into events (pipeline/events.py), once every shard is indexed.
 
-    A retry or a re-run is safe: documents keep their events and unchanged event records are not rewritten.
+    One batch over all shards, in arrival order: shards indexed at once on different workers cannot each start
+    an event for the same story, the outcome does not depend on the shards' order, and the window is read
+    from the store once per run, not once per shard. A retry or a re-run is safe: documents keep their events
+    and unchanged event records are not rewritten.
     """
-    docs_path = Path(docs_path)
-    report_path = docs_path.parent / "events.json"
+    report_path = run.dir / "events.json"
     if _is_done(report_path):
         return json.loads(report_path.read_text())
-    from pipeline.events import build_events
+    from pipeline.events import build_events_in_order, documents_in_arrival_order
 
-    docs = [d for d in _read_documents(docs_path) if isinstance(d, Document)] if docs_path.exists() else []
-    report = build_events(client or _client(), docs).to_dict()
+    docs = documents_in_arrival_order(run.for_shard(s).classified_path for s in plan_shards(run))
+    report = build_events_in_order(client or _client(), docs).to_dict()
     if report["failed"]:
         raise EventsIncomplete(f"{report['failed']} event links or records were not stored (kept in "
                                f"{', '.join(report['dead_letters'])}); the task's retry groups them again")
@@ -494,8 +496,7 @@ STEPS = (
     Step("index", ("crawl", "classify"),
          lambda run, done, handoff: index_step(done["classify"]["documents"], done["crawl"]["snapshots"],
                                                handoff=handoff)),
-    Step("events", ("classify", "index"),
-         lambda run, done, handoff: events_step(done["classify"]["documents"])),
+    Step("events", (), lambda run, done, handoff: events_step(run), per_shard=False),
     Step("measure", (), lambda run, done, handoff: measure_step(run.as_of), per_shard=False),
 )  # in this order: each runs after the one before it, the per-shard ones first (measure reads what every
 # shard's index stored); a step that is not per shard needs only steps that are not either

@@ -175,6 +175,7 @@ def test_snapshots_record_freshness_and_failures(snaps):
     assert ok["item_count"] == 4 and ok["response_ms"] >= 0 and ok["crawled_at"].endswith("+08:00")
     assert {i["list_date"] for i in ok["items"]} == {"2026-11-24", "2026-11-22", "2026-11-21", "2026-11-15"}
     assert ok["agency"] == "北京市市场监督管理局" and ok["column_type"] == "通知公告"
+    assert not any(s["relisted"] for s in snaps.values())  # a first crawl lists every column in full
 
 
 def test_robots_txt_obeyed(crawls, demo_web):
@@ -200,6 +201,10 @@ def test_second_run_fetches_list_pages_only(crawls):
     assert len(snaps) == 16  # snapshots recorded although nothing is new
     assert snaps[("www", "要闻动态")]["http_status"] == 304 and snaps[("www", "要闻动态")]["item_count"] == 26
     assert snaps[("www", "要闻动态")]["newest_date"] == "2026-11-25"
+    # every list page 304 and no article asked for: the listing is the first crawl's (the measures skip its items)
+    assert snaps[("www", "要闻动态")]["relisted"] is True
+    assert snaps[("sthjj", "通知公告")]["relisted"] is False  # answered in full (200): read again
+    assert snaps[("scjgj", "互动回应")]["relisted"] is False  # failed again: no listing at all
 
 
 def test_a_304_lowers_the_politeness_delay_as_a_200_does():

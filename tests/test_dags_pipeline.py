@@ -39,7 +39,7 @@ def test_pipeline_dag_on_the_demo_web_then_incremental_rerun(airflow_home, es, e
     first = dag.test(run_conf=conf)
     states = task_states(first)
     assert str(first.state) == "success", states
-    tasks = ("shards", "shard.crawl", "shard.classify", "shard.index", "shard.events", "measure")
+    tasks = ("shards", "shard.crawl", "shard.classify", "shard.index", "events", "measure")
     assert {t: s for t, (s, _) in states.items()} == dict.fromkeys(tasks, "success")
     first_requests = len(demo_web.requests) - before
     shards = task_xcom(first, "shards")

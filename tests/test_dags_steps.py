@@ -211,7 +211,7 @@ def test_shards_are_planned_once_per_run_and_their_results_combine(monkeypatch):
     sliced = load_sites(second.sites_path, base_url=run.base_url, resolve=False)
     assert [s.id for s in sliced] == ["scjgj", "mzj"] and sliced[0].base_url.startswith("http://demo.example")
     assert [(s.name, s.per_shard) for s in steps.STEPS] == [
-        ("crawl", True), ("classify", True), ("index", True), ("events", True), ("measure", False)]
+        ("crawl", True), ("classify", True), ("index", True), ("events", False), ("measure", False)]
 
     a = {"document_count": 3, "documents": "a.jsonl", "version": "v", "errors": 0, "index": {"indexed": 2}}
     b = {"document_count": 4, "documents": "b.jsonl", "version": "v", "errors": 1, "index": {"indexed": 5}}

@@ -504,7 +504,7 @@ def test_celery_worker_killed_mid_shard_the_other_completes_it(celery_cluster, e
     assert sum(1 for t, _ in tis if t == "shard.index") == 2
 
     # every article the workers fetched is in Elasticsearch, once, indexed once: version 1, plus the one update
-    # of shard.events that links a document to its event (a re-index by a retry would add one more)
+    # of the events task that links a document to its event (a re-index by a retry would add one more)
     # answered with 200 since the mark (the mark counts every request, so slice the requests, then filter)
     fetched = {path for _, path, status in list(demo_web.requests)[mark:] if status == 200} & _article_paths(demo_web.today)
     client.indices.refresh(index=alias("documents"))

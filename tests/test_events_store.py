@@ -4,6 +4,7 @@ events read back ranked and filtered (measures/opinion.py, `/api/opinion/hot`)."
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 from events.cluster import EventIndex, event_id_for
 from index import store
 from measures.opinion import event_documents, hot_events
-from pipeline.events import build_events
+from pipeline import events as events_stage
+from pipeline.events import build_events, build_events_in_order, documents_in_arrival_order
 from zwgk.document import Document, TopicScore
 from zwgk.es import alias
 
@@ -100,6 +102,25 @@ def test_both_scripts_in_one_batch_join(es, es_prefix):
     report = build_events(es, [REPOST, ORIGINAL], EventIndex())  # taken in publish order, not file order
     assert (report.new_events, report.joined) == (1, 1)
     assert _event_of(es, ORIGINAL) == _event_of(es, REPOST) == event_id_for(ORIGINAL.id)
+
+
+def test_a_runs_shards_are_grouped_as_one_batch_in_arrival_order(es, es_prefix, tmp_path, monkeypatch):
+    # the repost's shard comes first and the original's second, as a worker might finish them; a broken line and
+    # a shard with no file are left out; one document per chunk, so the grouping spans chunks
+    shard_a, shard_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    shard_a.write_text(json.dumps(REPOST.to_dict(), ensure_ascii=False) + "\n{\"url\": \n", encoding="utf-8")
+    shard_b.write_text("".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in (OTHER, ORIGINAL)),
+                       encoding="utf-8")
+    ordered = documents_in_arrival_order([shard_a, tmp_path / "none.jsonl", shard_b])
+    assert [d.url for d in documents_in_arrival_order([shard_a, shard_b])] == [ORIGINAL.url, REPOST.url, OTHER.url]
+
+    _index(es, ORIGINAL, REPOST, OTHER)
+    monkeypatch.setattr(events_stage, "CHUNK", 1)
+    report = build_events_in_order(es, ordered)
+    assert (report.documents, report.new_events, report.joined, report.events_written) == (3, 2, 1, 2)
+    # the event is named after the story's first document, not after the shard that was grouped first
+    assert _event_of(es, ORIGINAL) == _event_of(es, REPOST) == event_id_for(ORIGINAL.id)
+    assert report.loaded == 0 and _versions(es) == {event_id_for(ORIGINAL.id): 1, event_id_for(OTHER.id): 1}
 
 
 def test_hot_events_rank_filter_and_api(es, es_prefix):

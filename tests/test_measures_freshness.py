@@ -89,10 +89,7 @@ def report(request, es):
     mp = pytest.MonkeyPatch()
     mp.setenv("ZWGK_INDEX_PREFIX", f"zwgk-test-{uuid.uuid4().hex[:8]}")
     schema.ensure_indices(es)
-    if request.param == "items_nested":
-        from index.schema import recreate_snapshots_with_nested_items
-
-        recreate_snapshots_with_nested_items(es)
+    schema.recreate_snapshots(es, schema.ITEMS_STORED if request.param == "items_stored" else schema.ITEMS_NESTED)
     docs, snaps = [], []
     for build in (_fresh_site, _stale_site, _blank_site):
         d, s = build()
@@ -230,3 +227,36 @@ def test_a_new_rule_is_a_row(es, es_prefix, tmp_path, monkeypatch):
     table = rep.sites.set_index("site_id")
     assert table.loc["fresh", "min_columns"] == FAIL and table.loc["fresh", "failing_rules"] == "min_columns"
     assert ("fresh", "min_columns") in {(s, r.rule) for s, r in rep.failing()}
+
+
+@pytest.mark.parametrize("items", ["stored", "nested"])
+def test_a_relisted_snapshot_is_a_check_whose_items_are_not_read_again(es, es_prefix, items):
+    # Monday a full listing; the rest of the week 304s (relisted: the crawl re-emits the stored listing). Their
+    # items are an earlier snapshot's, so the measures do not read them: here they carry a later item that only
+    # a reader of relisted items could count (it would make the column updated twice and last on the 21st).
+    from dataclasses import replace
+
+    from index import schema
+
+    schema.recreate_snapshots(es, schema.ITEMS_STORED if items == "stored" else schema.ITEMS_NESTED)
+    full = snap("relist", "工作动态", "动态要闻", WEEK[0], [("http://relist.example/1.html", "2026-11-16")])
+    again = [replace(snap("relist", "工作动态", "动态要闻", d, [("http://relist.example/1.html", "2026-11-16"),
+                                                               ("http://relist.example/2.html", "2026-11-21")]),
+                     relisted=True) for d in WEEK[1:]]
+    index_records(es, [], [full, *again])
+    column = freshness_report(es, AS_OF).columns.set_index(["site_id", "column"]).loc[("relist", "工作动态")]
+    assert (column["checks"], column["updates_in_week"], column["last_update"]) == (7, 1, date(2026, 11, 16))
+
+
+def test_a_field_added_to_the_mapping_reaches_an_index_made_before_it(es, es_prefix):
+    from index import schema
+    from zwgk.es import alias
+
+    older = {k: v for k, v in schema.MAPPINGS["snapshots"]["properties"].items() if k != "relisted"}
+    name = schema.index_name("snapshots")
+    es.indices.delete(index=name)
+    es.indices.create(index=name, mappings={"dynamic": False, "properties": older},
+                      aliases={alias("snapshots"): {"is_write_index": True}})
+    schema.ensure_indices(es, ("snapshots",))
+    assert es.indices.get_mapping(index=name)[name]["mappings"]["properties"]["relisted"] == {"type": "boolean"}
+    assert schema.add_new_fields(es, "snapshots") == []

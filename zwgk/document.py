@@ -164,6 +164,9 @@ class ColumnSnapshot:
     item_count: int = 0
     newest_date: str | None = None  # newest list/publish date among items (ISO date)
     is_home: bool = False  # the site's home page rather than a column
+    # every list page answered 304 and no article was fetched: the items are what an earlier snapshot of the
+    # column listed in full, so the measures that read items skip this one (it still counts as a check)
+    relisted: bool = False
 
     @property
     def id(self) -> str:

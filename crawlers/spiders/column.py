@@ -52,6 +52,7 @@ class ColumnRun:
     items: list[ListItem] = field(default_factory=list)
     pages: set[str] = field(default_factory=set)
     pending: int = 0  # list pages and articles of this column still in flight
+    relisted: bool = True  # so far every list page answered 304 and no article was fetched (see ColumnSnapshot)
 
 
 class ColumnSpider(scrapy.Spider):
@@ -138,6 +139,7 @@ class ColumnSpider(scrapy.Spider):
         if first:
             run.http_status = response.status
             run.response_ms = round(response.meta.get("download_latency", 0) * 1000, 1)
+        run.relisted = run.relisted and response.status == 304
         if response.status == 304:
             self.crawler.stats.inc_value("zwgk/list_not_modified")
             items, page_urls, next_url = self.state.stored_list_page(asked) or ([], [], None)
@@ -207,6 +209,7 @@ class ColumnSpider(scrapy.Spider):
         error, status = classify_failure(failure)
         self.crawler.stats.inc_value(f"zwgk/errors/{error}")
         log.warning("list page %s failed: %s", request.url, error)
+        run.relisted = False
         if request.meta.get("zwgk_first"):
             run.error, run.http_status = error, status
             run.response_ms = _failure_ms(failure, error)
@@ -225,7 +228,7 @@ class ColumnSpider(scrapy.Spider):
                 site_id=run.site.id, column=run.column.name, column_type=run.column.type, list_url=run.list_url,
                 crawled_at=run.crawled_at, agency=run.site.agency, http_status=run.http_status,
                 response_ms=run.response_ms, error=run.error, items=run.items, item_count=len(run.items),
-                is_home=run.is_home,
+                is_home=run.is_home, relisted=run.relisted,
             )
 
     def full_list_date(self, item: ListItem) -> str | None:
@@ -240,8 +243,10 @@ class ColumnSpider(scrapy.Spider):
 
     # --- articles ---
     def parse_article(self, response):
+        if (key := response.meta.get("zwgk_run")) in self.runs:  # its date may complete a list date: not relisted
+            self.runs[key].relisted = False
         yield from self.read_article(response)
-        yield from self.page_done(response.meta.get("zwgk_run"))
+        yield from self.page_done(key)
 
     def read_article(self, response):
         site: Site = response.meta["zwgk_site"]
