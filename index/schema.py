@@ -287,7 +287,7 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
             if current_index(client, kind) != name:  # an older version's index: its mapping would refuse records
                 log.warning("%s points at %s; migrating to %s", alias(kind), current_index(client, kind), name)
                 migrate(client, kind)
-            add_new_fields(client, kind)
+            add_new_fields(client, kind, name)
             existing.append(alias(kind))
         else:
             try:
@@ -302,12 +302,9 @@ def ensure_indices(client: Elasticsearch, kinds: tuple[str, ...] = KINDS) -> dic
     return result
 
 
-def add_new_fields(client: Elasticsearch, kind: str) -> list[str]:
-    """Map the fields this version added to the kind's mapping on an index made before them (adding a field
+def add_new_fields(client: Elasticsearch, kind: str, index: str) -> list[str]:
+    """Map the fields this version added to the kind's mapping on `index`, made before them (adding a field
     needs no new index version); returns their names. Until then records carry them unsearched (dynamic off)."""
-    index = current_index(client, kind)
-    if index is None:
-        return []
     mapped = client.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
     missing = {k: v for k, v in MAPPINGS[kind].get("properties", {}).items() if k not in mapped}
     if missing:

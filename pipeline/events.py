@@ -28,6 +28,7 @@ from index.schema import ensure_indices
 from index.store import EVENT_LINKS, EVENTS, BulkReport, index_records
 from zwgk.document import Document
 from zwgk.event import EventLink
+from zwgk.jsonl import read_jsonl_at
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ CHUNK = 5000  # documents grouped and linked at a time: memory stays flat howeve
 
 @dataclass
 class EventsReport:
-    documents: int = 0  # documents in the batch
+    documents: int = 0  # documents of the run (or of the batch given)
     joined: int = 0  # given an event now that other documents share
     new_events: int = 0  # events that start with a document of this batch
     kept: int = 0  # documents that kept the event stored earlier
@@ -71,19 +72,12 @@ def documents_in_arrival_order(paths: Iterable[str | Path]) -> Iterator[Document
 
 
 def _documents_at(path: Path) -> Iterator[tuple[int, Document]]:
-    """(byte offset, Document) of each line of path that is one (a missing file has none)."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        offset = 0
-        for lineno, line in enumerate(fh, 1):
-            try:
-                row = json.loads(line.decode("utf-8", errors="replace")) if line.strip() else None
-                if row is not None:
-                    yield offset, Document.from_dict(row)
-            except (TypeError, ValueError, AttributeError) as exc:
-                log.warning("%s:%d: not a document, left out of the events (%s)", path, lineno, exc)
-            offset += len(line)
+    """(byte offset, Document) of each line of path that is one (zwgk.jsonl's rule for a bad line)."""
+    for offset, row in read_jsonl_at(path):
+        try:
+            yield offset, Document.from_dict(row)
+        except (TypeError, ValueError) as exc:
+            log.warning("%s, byte %d: not a document, left out of the events (%s)", path, offset, exc)
 
 
 def build_events(client: Elasticsearch, docs: Iterable[Document], index: EventIndex | None = None) -> EventsReport:

@@ -259,4 +259,4 @@ def test_a_field_added_to_the_mapping_reaches_an_index_made_before_it(es, es_pre
                       aliases={alias("snapshots"): {"is_write_index": True}})
     schema.ensure_indices(es, ("snapshots",))
     assert es.indices.get_mapping(index=name)[name]["mappings"]["properties"]["relisted"] == {"type": "boolean"}
-    assert schema.add_new_fields(es, "snapshots") == []
+    assert schema.add_new_fields(es, "snapshots", name) == []

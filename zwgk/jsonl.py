@@ -51,17 +51,38 @@ def read_jsonl_numbered(
         return
     with path.open(encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                on_bad_line(BadLine(path, lineno, line.rstrip("\n"), f"invalid JSON ({getattr(exc, 'msg', exc)})"))
-                continue
-            if not isinstance(row, dict):
-                on_bad_line(BadLine(path, lineno, line.rstrip("\n"), "not a JSON object"))
-                continue
-            yield lineno, row
+            if (row := _row(path, lineno, line, on_bad_line)) is not None:
+                yield lineno, row
+
+
+def read_jsonl_at(
+    path: str | Path, on_bad_line: Callable[[BadLine], None] = log_bad_line
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """read_jsonl with each object's byte offset, for a reader that reads the line again later (seek, readline)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        offset = 0
+        for lineno, raw in enumerate(fh, 1):
+            if (row := _row(path, lineno, raw.decode("utf-8", errors="replace"), on_bad_line)) is not None:
+                yield offset, row
+            offset += len(raw)
+
+
+def _row(path: Path, lineno: int, line: str, on_bad_line: Callable[[BadLine], None]) -> dict[str, Any] | None:
+    """The JSON object on one line; None for a blank line or a bad one (handed to on_bad_line)."""
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        on_bad_line(BadLine(path, lineno, line.rstrip("\n"), f"invalid JSON ({getattr(exc, 'msg', exc)})"))
+        return None
+    if not isinstance(row, dict):
+        on_bad_line(BadLine(path, lineno, line.rstrip("\n"), "not a JSON object"))
+        return None
+    return row
 
 
 def count_rows(path: str | Path) -> int:
