@@ -178,6 +178,7 @@ class Drill:
     model: str
     day: date  # the demo web's today and the day measured
     durations: dict[str, float] = field(default_factory=dict)  # reference run: seconds per stage as a child
+    finished: dict[str, list[float]] = field(default_factory=dict)  # seconds of each stage a kill missed
     reference: Observed | None = None
     cache_seed: Path | None = None  # the reference run's classify cache
     run_seed: Path | None = None  # the reference run's folder (its crawl and classify outputs), copied
@@ -187,6 +188,13 @@ class Drill:
     @property
     def es_url(self) -> str:
         return f"http://127.0.0.1:{self.es_port}"
+
+    def kill_window(self, stage: str) -> float:
+        """The span a kill delay is drawn in: the reference's stage time until kills miss, then the median time
+        the missed stage took. The reference's classify loads and warms the model cold, and beside other drills it
+        took 6 times a disturbed run's: most kills drawn in that time landed after the stage had ended."""
+        missed = self.finished.get(stage, [])[-5:]
+        return min(self.durations[stage], statistics.median(missed)) if missed else self.durations[stage]
 
     def node_env(self) -> dict[str, str | None]:
         return {"ZWGK_HOME": str(self.root), "ZWGK_ES_PORT": str(self.es_port), "ZWGK_ES_HEAP": "512m",
@@ -348,9 +356,11 @@ def killed_stage(drill: Drill, result: RunResult, run_id: str, home: Path) -> No
     log_path, ready = home / f"{result.stage}.log", home / f"{result.stage}.ready"
     proc = spawn(drill, result.stage, run_id, log_path, ready)
     wait_ready(proc, ready)
-    killed_at = None
+    killed_at, started = None, time.monotonic()
     try:
         rc = proc.wait(timeout=result.delay)
+        if rc == 0:  # done before the kill: its time narrows the next kills' window
+            drill.finished.setdefault(result.stage, []).append(time.monotonic() - started)
     except subprocess.TimeoutExpired:
         killed_at = time.monotonic()
         if result.target == "es":
@@ -544,7 +554,7 @@ def one_run(drill: Drill, n: int, target: str, rng: random.Random, keep: bool = 
     """One run of the pipeline with `target` killed once at a random point; its invariants checked."""
     started = time.monotonic()
     stage = rng.choice(ES_STAGES) if target == "es" else target
-    result = RunResult(n, target, stage, rng.uniform(0.0, drill.durations[stage]))
+    result = RunResult(n, target, stage, rng.uniform(0.0, drill.kill_window(stage)))
     name = f"run-{n:05d}"
     home = drill.run_home(name)
     if stage != "classify" and drill.cache_seed:  # only a classify run loads the model: the others reuse results
@@ -619,6 +629,7 @@ def drill(runs: int, seed: int = 0, targets: list[str] | None = None, keep: bool
         finally:
             if out:
                 out.close()
+        facts["windows"] = {stage: d.kill_window(stage) for stage in d.durations}
     facts["total_s"] = time.monotonic() - started
     return results, facts
 
@@ -635,7 +646,8 @@ def report(results: list[RunResult], facts: dict[str, Any]) -> str:
     stopped = f" (of {facts['asked']} asked: time budget used up)" if facts.get("asked", len(results)) > len(results) else ""
     lines = [f"crash drill: {len(results)} runs{stopped} on the demo web ({facts['pages']} pages), own Elasticsearch on port "
              f"{facts['es_port']}; setup {facts['setup_s']:.0f} s, reference run {facts['reference_s']:.0f} s "
-             f"({', '.join(f'{k} {v:.1f}' for k, v in facts['durations'].items())}); total {facts['total_s']:.0f} s; "
+             f"({', '.join(f'{k} {v:.1f}' for k, v in facts['durations'].items())}); kill windows at the end "
+             f"({', '.join(f'{k} {v:.1f}' for k, v in facts.get('windows', {}).items())}); total {facts['total_s']:.0f} s; "
              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs",
              f"{'target':<10}{'runs':>6}{'killed':>8}{'missed':>8}{'retries':>9}{'violations':>12}"
              f"{'recover p50 s':>15}{'p95 s':>8}{'run s':>8}{'resent':>8}"]
