@@ -260,3 +260,22 @@ def test_a_field_added_to_the_mapping_reaches_an_index_made_before_it(es, es_pre
     schema.ensure_indices(es, ("snapshots",))
     assert es.indices.get_mapping(index=name)[name]["mappings"]["properties"]["relisted"] == {"type": "boolean"}
     assert schema.add_new_fields(es, "snapshots", name) == []
+
+
+@pytest.mark.parametrize("items", ["stored", "nested"])
+def test_an_item_counts_once_at_its_earliest_day_in_beijing(es, es_prefix, items):
+    # The same URL listed on two days with two dates, and as a document: its earliest day counts, in its week.
+    # A UTC stamp late on the 15th is the 16th in Beijing: in the evaluated week, not the one before.
+    from index import schema
+
+    schema.recreate_snapshots(es, schema.ITEMS_STORED if items == "stored" else schema.ITEMS_NESTED)
+    url, utc = "http://early.example/1.html", "http://early.example/utc.html"
+    index_records(es, [doc(url, "early", "工作动态", "动态要闻", "2026-11-18")],
+                  [snap("early", "工作动态", "动态要闻", WEEK[2], [(url, "2026-11-17"), (utc, "2026-11-15T17:30:00Z")]),
+                   snap("early", "工作动态", "动态要闻", WEEK[5], [(url, "2026-11-20")])])
+    report = freshness_report(es, AS_OF)
+    dated = report.weekly.set_index(["site_id", "column", "week"])
+    assert dated.loc[("early", "工作动态", "2026-W47"), "updates"] == 2
+    assert ("early", "工作动态", "2026-W46") not in dated.index
+    weekly = _rule(report, "early", "weekly_update")
+    assert sorted((e["url"], e["date"]) for e in weekly.evidence) == [(url, "2026-11-17"), (utc, "2026-11-16")]
