@@ -30,7 +30,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = date(2026, 11, 25)
 USUAL_HOME: Path | None = None  # the ZWGK_HOME the bench was started with (each worker count gets its own)
 
 
@@ -194,14 +193,20 @@ def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[di
     from bench.sweep_web import add_day, generate, serve
     from index.schema import drop_indices, ensure_indices
     from zwgk.es import get_client
+    from zwgk.weeks import today, week_of
 
     home = shared_model_home(base / f"home-w{workers}")
     prefix = f"zwgk-sweep-{uuid.uuid4().hex[:8]}"
     os.environ.update({"ZWGK_HOME": str(home), "ZWGK_INDEX_PREFIX": prefix, "ZWGK_SHARD_SITES": str(args.shard_sites)})
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # The web is dated by the real calendar: yesterday's articles, then today's. Snapshots carry the wall-clock
+    # crawl time, and the measure evaluates the week holding today (as of its Sunday), so the week checks,
+    # columns and last updates run over the sweep's own snapshots rather than an empty week.
+    day = today() - timedelta(days=1)
+    measured = week_of(today()).end
     started = time.perf_counter()
     web, old = generate(base / "web", args.sites, columns=args.columns, items_per_list=args.items, port=free_port(),
-                        day=DAY, new_every=args.new_every)
+                        day=day, new_every=args.new_every)
     generate_s = time.perf_counter() - started
     sites_path = web.write_registry(base / "sites.yaml")
     from pipeline.steps import crawl_state_dir
@@ -216,13 +221,13 @@ def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[di
     try:
         with serve(web, base / "nginx") as nginx_pid:
             nginx_pids = [nginx_pid]
-            first = sweep("full", f"sweep1-w{workers}", sites_path, DAY, workers, settings, env, nginx_pids, client,
-                          prefix, base)
+            first = sweep("full", f"sweep1-w{workers}", sites_path, measured, workers, settings, env, nginx_pids,
+                          client, prefix, base)
             rows.append(first)
             print(_row(first), flush=True)
-            new = add_day(web, DAY + timedelta(days=1), args.new_every)
-            second = sweep(f"incremental (+{new} new)", f"sweep2-w{workers}", sites_path, DAY + timedelta(days=1),
-                           workers, settings, env, nginx_pids, client, prefix, base)
+            new = add_day(web, day + timedelta(days=1), args.new_every)
+            second = sweep(f"incremental (+{new} new)", f"sweep2-w{workers}", sites_path, measured, workers, settings,
+                           env, nginx_pids, client, prefix, base)
             rows.append(second)
             print(_row(second), flush=True)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import uuid
 from collections import defaultdict, deque
@@ -27,6 +26,7 @@ from zwgk import settings, text
 from zwgk.document import EVENT_FIELDS, NLP_FIELDS, ColumnSnapshot, Document, has_nlp
 from zwgk.event import Event, EventLink
 from zwgk.jsonl import BadLine, json_line, read_jsonl
+from zwgk.prefetch import Prefetch
 from zwgk.weeks import now_iso
 
 log = logging.getLogger(__name__)
@@ -252,53 +252,6 @@ def _reason(item: dict[str, Any]) -> str:
     return f"HTTP {status} {reason}"
 
 
-class _Prefetch:
-    """Builds the next actions (normalise + jieba) in a thread while a bulk request is in flight."""
-
-    _DONE = object()
-
-    def __init__(self, actions: Iterator[dict[str, Any]], depth: int):
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
-        self.stopped = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(actions,), name="zwgk-bulk-prefetch", daemon=True
-        )
-        self.thread.start()
-
-    def _put(self, item: Any) -> bool:
-        while not self.stopped.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, actions: Iterator[dict[str, Any]]) -> None:
-        try:
-            for action in actions:
-                if not self._put(action):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
-            self.error = exc
-        self._put(self._DONE)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        while True:
-            item = self.queue.get()
-            if item is self._DONE:
-                if self.error is not None:
-                    raise self.error
-                return
-            yield item
-
-    def close(self) -> None:
-        """Stop building actions; afterwards the source iterator may be read by the caller again."""
-        self.stopped.set()
-        self.thread.join()
-
-
 def index_records(
     client: Elasticsearch,
     record_kind: RecordKind,
@@ -336,7 +289,8 @@ def index_records(
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit=record_kind.unit, desc=f"index {kind}", disable=None)
-    prefetch = _Prefetch(actions(), depth=2 * CHUNK_SIZE)
+    # the next actions (normalise + jieba) are built while a bulk request is in flight
+    prefetch = Prefetch(actions(), depth=2 * CHUNK_SIZE, name="zwgk-bulk-prefetch")
     try:
         for ok, item in helpers.streaming_bulk(
             client,

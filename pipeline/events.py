@@ -26,6 +26,7 @@ from events.group import arrival_time, group
 from events.records import build_event
 from index.schema import ensure_indices
 from index.store import EVENT_LINKS, EVENTS, BulkReport, index_records
+from zwgk.batches import batches
 from zwgk.document import Document
 from zwgk.event import EventLink
 from zwgk.jsonl import read_jsonl_at
@@ -94,7 +95,7 @@ def build_events_in_order(client: Elasticsearch, ordered: Iterable[Document],
     index = index or EventIndex()
     touched: set[str] = set()
     reports: list[BulkReport] = []
-    for chunk in _chunks(ordered, CHUNK):
+    for chunk in batches(ordered, CHUNK):
         if not report.documents:
             report.loaded = state.load_window(client, index, arrival_time(chunk[0]) - index.window)
         report.documents += len(chunk)
@@ -121,14 +122,3 @@ def build_events_in_order(client: Elasticsearch, ordered: Iterable[Document],
     log.info("events: %d documents (%d joined an event, %d new events, %d kept theirs), %d events written",
              report.documents, report.joined, report.new_events, report.kept, report.events_written)
     return report
-
-
-def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
