@@ -116,6 +116,7 @@ def es_indexing(client, prefix: str) -> tuple[int, int]:
 def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, settings: dict, env: dict,
           nginx_pids: list[int], client, prefix: str, workdir: Path) -> dict:
     """One sweep with `workers` processes; the steps done once per run (events, measure) after them."""
+    from measures import stored
     from pipeline.steps import Run, plan_shards, run_step, run_steps
 
     run = Run(run_id, str(sites_path), as_of=as_of.isoformat(), scrapy_settings=settings)
@@ -143,6 +144,7 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
         once_s[step.name] = time.perf_counter() - step_started
     wall = time.perf_counter() - started
     cpu_after = os.times()
+    fresh = stored.load(client, "freshness", as_of)  # what the measure saw: an empty week would show here
     es_after, nginx_after = es_indexing(client, prefix), cpu_seconds(nginx_pids)
     results = [r for out in outs for r in json.loads(out.read_text())]
     step_s = {name: sum(r["times"][name] for r in results) for name in ("crawl", "classify", "index")}
@@ -161,6 +163,9 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
         "es_writes": es_after[0] - es_before[0], "es_index_ms": es_after[1] - es_before[1],
         "es_writes_per_s": (es_after[0] - es_before[0]) / max(1e-9, step_s["index"] / workers),
         "peak_rss_mb": max(sampler.peak.values()) / 2**20, "load": os.getloadavg(),
+        "measured_week": fresh.week.label, "measured_columns": len(fresh.columns),
+        "columns_checked_in_week": int((fresh.columns["checks"] > 0).sum()) if "checks" in fresh.columns else 0,
+        "failing_sites": int((fresh.sites["failing_rules"] != "").sum()) if "failing_rules" in fresh.sites else 0,
     }
 
 
@@ -243,7 +248,8 @@ def _row(r: dict) -> str:
             f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['events_s']:.0f}/"
             f"{r['measure_s']:.0f} s "
             f"(CPU {r['step_cpu_s']['crawl']:.0f}/{r['step_cpu_s']['classify']:.0f}/{r['step_cpu_s']['index']:.0f} s)"
-            f"  load {r['load'][0]:.1f}")
+            f"  load {r['load'][0]:.1f}; measured {r['measured_week']}: {r['measured_columns']:,} columns, "
+            f"{r['columns_checked_in_week']:,} checked in the week, {r['failing_sites']:,} sites failing")
 
 
 HEADER = (f"{'sweep':<24}{'wk':>3}{'wall s':>9}{'requests':>10}{'304':>10}{'req/s':>9}{'crawl ms':>9}{'nginx':>8}"
