@@ -144,7 +144,7 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
         once_s[step.name] = time.perf_counter() - step_started
     wall = time.perf_counter() - started
     cpu_after = os.times()
-    fresh = stored.load(client, "freshness", as_of)  # what the measure saw: an empty week would show here
+    fresh = stored.read(client, "freshness", as_of)  # what the measure saw: an empty week would show here
     es_after, nginx_after = es_indexing(client, prefix), cpu_seconds(nginx_pids)
     results = [r for out in outs for r in json.loads(out.read_text())]
     step_s = {name: sum(r["times"][name] for r in results) for name in ("crawl", "classify", "index")}

@@ -92,4 +92,3 @@ def scan_sources(
     finally:
         pages.close()
         hits.close()  # ends the scroll on the node even when the caller stopped early
-
