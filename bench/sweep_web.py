@@ -41,10 +41,53 @@ SUBJECTS = ["空气质量", "供暖保障", "食品安全", "养老服务", "营
             "社会救助", "预算公开", "安全生产", "垃圾分类", "义务教育", "医疗保障", "就业创业", "住房保障"]
 FORMS = ["关于做好{s}工作的通知", "{s}专项行动情况通报", "关于印发{s}实施方案的通知", "《{s}管理办法》政策解读",
          "{s}新闻发布会召开", "关于{s}有关问题的答复", "{s}工作取得阶段性成效", "关于公开征求{s}意见的公告"]
-BODY = ("为深入贯彻落实市委、市政府关于{s}工作的部署要求，进一步提升{s}工作水平，结合本区实际，现将有关事项通知如下。"
-        "一、工作目标。到年底前，{s}各项任务全面完成，群众满意度明显提升。二、主要任务。各单位要加强组织领导，"
-        "明确责任分工，细化工作措施，确保各项任务按时保质完成。三、保障措施。各单位要建立工作台账，定期报送进展情况，"
-        "对工作推进不力的单位进行通报。联系人：办公室，联系电话：010-12345678。")
+# An article's story is its own: a lead naming its district, day and figures, then a few of these sentences
+# in its own order. A shared template body would make every article one story, and the events step would
+# compare each new article with all the others (one event of 5,000 members), which no real web does.
+SENTENCES = [
+    "各单位要加强组织领导，明确责任分工，细化工作措施，确保各项任务按时保质完成。",
+    "会议听取了{s}工作进展情况汇报，研究部署下一阶段重点任务。",
+    "截至目前，已累计检查点位{n}个，发现问题{m}项，已整改{k}项。",
+    "下一步，将持续加大{s}投入力度，完善长效机制，回应群众关切。",
+    "全年共安排资金{n}万元，惠及群众{m}人次。",
+    "对工作推进不力的单位进行通报，并纳入年度绩效考核。",
+    "现面向社会公开征求意见，征求意见截止时间为{d}。",
+    "本办法自{d}起施行，有效期{k}年。",
+    "发布会上，相关负责人介绍了{s}有关情况，并回答了记者提问。",
+    "经查，当事人违反相关规定，依法给予警告并处罚款{n}元。",
+    "活动现场发放宣传材料{n}余份，解答群众咨询{m}人次。",
+    "专项行动期间，共出动执法人员{n}人次，立案查处{k}起。",
+    "各街道乡镇要建立工作台账，每月{k}日前报送进展情况。",
+    "目前，全区{s}示范点已达{m}个，覆盖居民{n}户。",
+    "联系人：{s}科，联系电话：010-{p}。",
+    "此次调研共走访企业{m}家，收集意见建议{k}条。",
+]
+PLACES = ["东街", "西园", "南苑", "北湖", "新城", "河畔", "山前", "桥东", "滨河", "花园", "光明", "和平", "团结",
+          "安定", "永兴", "长青"]
+DAY_STORY_EVERY = 20  # about 1 new article in 20 reposts the day's city-wide story (what the events step groups)
+
+
+def _story(site: int, day: date, rng: random.Random) -> tuple[str, str]:
+    """A new article's (title, body): its own, or on about 1 in DAY_STORY_EVERY the day's shared story."""
+    if rng.randrange(DAY_STORY_EVERY) == 0:
+        return _day_story(day)
+    title = _title(rng)
+    s = rng.choice(SUBJECTS)
+    lead = (f"{day.month}月{day.day}日，第{site}号区{rng.choice(PLACES)}街道召开{s}工作推进会，"
+            f"{title}相关工作第{rng.randrange(2, 40)}次调度，{rng.randrange(3, 90)}家单位参加。")
+    picks = rng.sample(SENTENCES, 4)
+    return title, lead + "".join(t.format(s=rng.choice(SUBJECTS), n=rng.randrange(10, 9000), m=rng.randrange(5, 900),
+                                   k=rng.randrange(1, 30), d=f"{day.year}年{rng.randrange(1, 13)}月{rng.randrange(1, 29)}日",
+                                   p=rng.randrange(10**7, 10**8)) for t in picks)
+
+
+def _day_story(day: date) -> tuple[str, str]:
+    """The city-wide story of `day` (title, body) that sites repost word for word."""
+    rng = random.Random(f"day-story/{day}")
+    s = rng.choice(SUBJECTS)
+    return f"全市{s}工作情况新闻发布会召开", (f"{day.month}月{day.day}日，市政府召开{s}专题新闻发布会，通报全市{s}工作情况。"
+            f"全市已完成{s}重点任务{rng.randrange(10, 99)}项，投入资金{rng.randrange(100, 9999)}万元，"
+            f"惠及群众{rng.randrange(1000, 99999)}人次。下一步将完善长效机制，回应群众关切。")
 
 
 @dataclass(frozen=True)
@@ -109,9 +152,8 @@ def _list_page(site: int, column: int, columns: int, items: list[tuple[str, str,
     return _page(site, name, main, columns)
 
 
-def _article(site: int, column: int, columns: int, title: str, day: date, rng: random.Random) -> str:
+def _article(site: int, columns: int, title: str, body: str, day: date, rng: random.Random) -> str:
     when = f"{day.isoformat()} {9 + rng.randrange(8):02d}:{rng.randrange(60):02d}"
-    body = BODY.format(s=rng.choice(SUBJECTS))
     main = (f'<meta name="ArticleTitle" content="{escape(title)}"><meta name="PubDate" content="{when}">'
             f'<div class="article"><h1>{escape(title)}</h1><div class="info"><span>发布时间：{when}</span>'
             f'<span>来源：第{site}号政务网站</span></div><div class="TRS_Editor"><p>{body}</p></div></div>')
@@ -180,10 +222,10 @@ def _read_items(web: SweepWeb, site: int, column: int) -> list[tuple[str, str, s
 def publish(web: SweepWeb, site: int, column: int, day: date) -> str:
     """One new article in a column on `day`: its page written, the list page rewritten with it on top."""
     rng = random.Random(f"new/{site}/{column}/{day}")
-    title = _title(rng)
+    title, body = _story(site, day, rng)
     path = f"/c{column:02d}/t{day:%Y%m%d}_{site:05d}{column:02d}n{rng.randrange(10**6):06d}.html"
     (web.root / site_address(site) / path.lstrip("/")).write_text(
-        _article(site, column, web.columns, title, day, rng), encoding="utf-8")
+        _article(site, web.columns, title, body, day, rng), encoding="utf-8")
     items = [(path, title, day.isoformat()), *_read_items(web, site, column)][:web.items_per_list]
     _write_list(web, site, column, items)
     return web.base_url(site) + path.lstrip("/")
