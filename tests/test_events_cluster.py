@@ -62,7 +62,6 @@ def test_index_joins_reposts_not_template_days_and_forgets_old_weeks():
     assert index.assign("f" * 40, late, T0 + timedelta(days=10)) == event_id_for("f" * 40)
 
 
-
 def test_a_story_every_site_reposts_is_compared_by_its_newest_copies_only():
     index = EventIndex(representatives=8)
     copies = [fingerprint(f"第{k}号政务网站转载:全国新增确诊病例15例", BULLETIN) for k in range(60)]
@@ -74,6 +73,7 @@ def test_a_story_every_site_reposts_is_compared_by_its_newest_copies_only():
     # the window moves on: old members leave, candidates or not, without touching the LSH twice
     index.assign("z", fingerprint("另一条新闻", "北京市发布空气重污染橙色预警,停止土石方作业。"), T0 + timedelta(days=10))
     assert len(index) == 1 and index.lsh.query(copies[0].minhash) == []
+
 
 def _write(path, rows):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
