@@ -11,9 +11,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawlers.sites import Site, adhoc_site, load_sites, select_sites
 from zwgk.jsonl import count_rows, json_line, read_jsonl
+
+if TYPE_CHECKING:
+    from crawlers.revalidate import Revalidation
 
 
 @dataclass
@@ -90,10 +94,16 @@ def crawl(
     state_dir = Path(state_dir).absolute() if state_dir else None
     work.mkdir(parents=True, exist_ok=True)
     earlier = set_aside_earlier_output(documents, snapshots, work)
-    sites_json = work / "sites.json"
-    sites_json.write_text(json.dumps([s.to_dict() for s in sites], ensure_ascii=False, indent=1), encoding="utf-8")
     stats_path, log_path = work / "stats.json", work / "crawl.log"
     stats_path.unlink(missing_ok=True)
+    settled = revalidate_first(sites, state_dir, settings or {}, snapshots, quiet) if not urls else None
+    if settled is not None:
+        sites = settled.remaining(sites)
+    sites_json = work / "sites.json"
+    sites_json.write_text(json.dumps([s.to_dict() for s in sites], ensure_ascii=False, indent=1), encoding="utf-8")
+    if settled is not None and not any(s.columns or s.home or s.feeds for s in sites):
+        merge_earlier_output(earlier, documents, snapshots)  # every list page answered 304: nothing to crawl
+        return CrawlResult(documents, snapshots, dict(settled.stats), 0, None)
     overrides = {
         "ZWGK_SITES_JSON": str(sites_json), "ZWGK_DOCUMENTS_FILE": str(documents), "ZWGK_SNAPSHOTS_FILE": str(snapshots),
         "ZWGK_OUT_DIR": str(work), "LOG_FILE": str(log_path),
@@ -111,9 +121,41 @@ def crawl(
     finally:  # also after a timeout: what this attempt and the earlier ones wrote ends up in the files
         merge_earlier_output(earlier, documents, snapshots)
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    for key, value in (settled.stats if settled is not None else {}).items():
+        stats[key] = stats.get(key, 0) + value
     if proc.returncode != 0 and stderr:
         sys.stderr.write(stderr.decode("utf-8", "replace")[-4000:])
     return CrawlResult(documents, snapshots, stats, proc.returncode, log_path)
+
+
+def crawl_settings(overrides: dict) -> dict:
+    """crawlers/settings.py's values with the caller's overrides, as the Scrapy child will see them."""
+    from crawlers import settings as defaults
+
+    return {**{k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}, **overrides}
+
+
+def revalidate_first(sites: list[Site], state_dir: Path | None, overrides: dict, snapshots: Path,
+                     quiet: bool) -> Revalidation | None:
+    """Settle unchanged columns with conditional GETs outside Scrapy (crawlers.revalidate) and write their
+    snapshots; None when the pass is off (ZWGK_REVALIDATE false) or requests go through a proxy."""
+    from crawlers.pipelines import CleanValidatePipeline
+    from crawlers.revalidate import proxied, revalidate
+    from crawlers.state import CrawlState
+
+    options = crawl_settings(overrides)
+    if not options.get("ZWGK_REVALIDATE", True) or proxied():
+        return None
+    state = CrawlState(state_dir or options.get("ZWGK_STATE_DIR"))
+    try:
+        result = revalidate(sites, state, options, progress=not quiet)
+    finally:
+        state.close()
+    clean = CleanValidatePipeline()
+    with snapshots.open("a", encoding="utf-8") as out:
+        for snap in result.snapshots:
+            out.write(json_line(clean.process_item(snap).to_dict()))
+    return result
 
 
 def set_aside_earlier_output(documents: Path, snapshots: Path, work: Path) -> list[Path]:

@@ -67,6 +67,10 @@ ZWGK_SNAPSHOTS_FILE = None  # default <out>/snapshots.jsonl
 ZWGK_SITES_JSON = None  # resolved sites, written by crawlers.run
 ZWGK_SITE_IDS = []
 ZWGK_MAX_LIST_PAGES = 20  # per column and crawl: deep archives are not freshness
+# before Scrapy starts, settle columns whose list pages all answer 304 with plain keep-alive conditional GETs
+# (crawlers/revalidate.py): an incremental sweep's list pages are almost all unchanged
+ZWGK_REVALIDATE = True
+ZWGK_REVALIDATE_SITES = 64  # sites revalidated at once, one connection and one request in flight each
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -207,6 +207,30 @@ def test_second_run_fetches_list_pages_only(crawls):
     assert snaps[("scjgj", "互动回应")]["relisted"] is False  # failed again: no listing at all
 
 
+def test_unchanged_columns_are_settled_before_scrapy_as_the_spider_would_settle_them(crawls, demo_web, tmp_path):
+    """The second crawl's revalidation pass (crawlers/revalidate.py) settles columns whose list pages all answer
+    304; a third crawl of the same state with the pass off, every column through Scrapy, writes the same
+    snapshots for them."""
+    second = crawls["second"]
+    settled = second.stats["zwgk/revalidate/columns_settled"]
+    assert settled >= 8 and second.stats["robotstxt/request_count"] >= 4
+    mark = len(demo_web.requests)
+    third = crawl(demo_sites_path(), out_dir=tmp_path, state_dir=crawls["state"], base_url=demo_web,
+                  settings={**FAST, "ZWGK_REVALIDATE": False})
+    assert third.returncode == 0 and "zwgk/revalidate/columns_settled" not in third.stats
+    assert second.stats["zwgk/list_requests"] + settled <= third.stats["zwgk/list_requests"]
+    assert _article_paths(demo_web.paths()[mark:]) == []
+    keep = ("item_count", "items", "newest_date", "http_status", "relisted", "error", "list_url", "is_home", "agency")
+
+    def comparable(snapshots):  # a column's pages come back in any order, so its items do too
+        return {(s["site_id"], s["column"]): {**{k: s[k] for k in keep}, "items": sorted(s["items"], key=str)}
+                for s in snapshots}
+
+    by_pass, by_spider = comparable(second.snapshots()), comparable(third.snapshots())
+    assert by_pass == by_spider
+    assert sum(s["relisted"] for s in by_pass.values()) >= settled
+
+
 def test_a_304_lowers_the_politeness_delay_as_a_200_does():
     """Scrapy's AutoThrottle lowers a site's delay only on 200s, so a site answering an incremental sweep with
     304s kept its 1 s start delay; ours reads a 304's latency like a 200's (and still ignores errors)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,24 +223,7 @@ class ColumnSpider(scrapy.Spider):
         run.pending -= 1
         if run.pending == 0 and self.emit_snapshots:
             self.crawler.stats.inc_value("zwgk/snapshots")
-            for item in run.items:
-                item.list_date = self.full_list_date(item)
-            yield ColumnSnapshot(
-                site_id=run.site.id, column=run.column.name, column_type=run.column.type, list_url=run.list_url,
-                crawled_at=run.crawled_at, agency=run.site.agency, http_status=run.http_status,
-                response_ms=run.response_ms, error=run.error, items=run.items, item_count=len(run.items),
-                is_home=run.is_home, relisted=run.relisted,
-            )
-
-    def full_list_date(self, item: ListItem) -> str | None:
-        """A list date shown without its year ("--11-20") completed from the article's own publish date
-        (this crawl's, else the one stored when it was fetched) when month and day agree; else None."""
-        if not item.list_date or not item.list_date.startswith("--"):
-            return item.list_date
-        published = self.published.get(item.url) or self.state.published_of(item.url)
-        if published and published[4:10] == item.list_date[1:]:
-            return published[:10]
-        return None
+            yield snapshot_of(run, lambda url: self.published.get(url) or self.state.published_of(url))
 
     # --- articles ---
     def parse_article(self, response):
@@ -287,6 +271,33 @@ class ColumnSpider(scrapy.Spider):
         if status in (404, 410):  # a dead link stays dead: do not ask again next run
             self.state.mark_seen(request.url, site.id, None, status)
         yield from self.page_done(request.meta.get("zwgk_run"))
+
+
+def snapshot_of(run: ColumnRun, published_of: Callable[[str], str | None]) -> ColumnSnapshot:
+    """The column's snapshot once all its list pages (and articles) are in; published_of(url) gives an
+    article's own publish date, which completes list dates shown without a year."""
+    for item in run.items:
+        item.list_date = full_list_date(item, published_of(item.url) if _yearless(item) else None)
+    return ColumnSnapshot(
+        site_id=run.site.id, column=run.column.name, column_type=run.column.type, list_url=run.list_url,
+        crawled_at=run.crawled_at, agency=run.site.agency, http_status=run.http_status,
+        response_ms=run.response_ms, error=run.error, items=run.items, item_count=len(run.items),
+        is_home=run.is_home, relisted=run.relisted,
+    )
+
+
+def _yearless(item: ListItem) -> bool:
+    return bool(item.list_date and item.list_date.startswith("--"))
+
+
+def full_list_date(item: ListItem, published: str | None) -> str | None:
+    """A list date shown without its year ("--11-20") completed from the article's own publish date when
+    month and day agree; else None. Other list dates stay as they are."""
+    if not _yearless(item):
+        return item.list_date
+    if published and published[4:10] == item.list_date[1:]:
+        return published[:10]
+    return None
 
 
 def _failure_ms(failure, error: str) -> float | None:
