@@ -240,8 +240,11 @@ def load(client: Elasticsearch, name: str, as_of: date) -> Report | None:
 
 def compute_and_save(client: Elasticsearch, name: str, as_of: date) -> tuple[Report, str]:
     """The measure step: compute once and store for every reader; (report, stored id)."""
-    report = _measure(name).compute(client, as_of)
-    return report, save(client, name, report)
+    from zwgk.gcpause import cyclic_gc_paused
+
+    with cyclic_gc_paused():  # hundreds of thousands of columns' rows: see zwgk/gcpause.py
+        report = _measure(name).compute(client, as_of)
+        return report, save(client, name, report)
 
 
 def read(client: Elasticsearch, name: str, as_of: date) -> Report:
