@@ -194,6 +194,33 @@ def shared_model_home(home: Path) -> Path:
     return home
 
 
+def next_day(workers: int, args: argparse.Namespace, base: Path) -> list[dict]:
+    """One more incremental sweep of a kept web (--again): the next day's articles published, then swept with
+    the same home, crawl state and indices as the sweeps before (their run.json)."""
+    from bench.sweep_web import SweepWeb, add_day, serve
+    from zwgk.es import get_client
+
+    meta_path = base / "run.json"
+    if not meta_path.exists():
+        raise SystemExit(f"--again: no kept sweep in {base} (run once with --dir {base.parent} --keep)")
+    meta = json.loads(meta_path.read_text())
+    home = shared_model_home(base / f"home-w{workers}")
+    os.environ.update({"ZWGK_HOME": str(home), "ZWGK_INDEX_PREFIX": meta["prefix"],
+                       "ZWGK_SHARD_SITES": str(args.shard_sites)})
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    web = SweepWeb(base / "web", meta["sites"], meta["columns"], meta["items"], meta["port"])
+    day, n = date.fromisoformat(meta["last_day"]) + timedelta(days=1), meta["sweeps"] + 1
+    settings = {"CONCURRENT_REQUESTS": args.concurrency, "LOG_LEVEL": "WARNING", "ZWGK_MAX_LIST_PAGES": 1}
+    with serve(web, base / "nginx") as nginx_pid:
+        new = add_day(web, day, args.new_every)
+        row = sweep(f"incremental, day {n} (+{new} new)", f"sweep{n}-w{workers}", base / "sites.yaml",
+                    date.fromisoformat(meta["measured"]), workers, settings, env, [nginx_pid], get_client(),
+                    meta["prefix"], base)
+    meta_path.write_text(json.dumps({**meta, "last_day": day.isoformat(), "sweeps": n}))
+    print(_row(row), flush=True)
+    return [row]
+
+
 def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[dict]:
     from bench.sweep_web import add_day, generate, serve
     from index.schema import drop_indices, ensure_indices
@@ -235,6 +262,10 @@ def bench_workers(workers: int, args: argparse.Namespace, base: Path) -> list[di
                            env, nginx_pids, client, prefix, base)
             rows.append(second)
             print(_row(second), flush=True)
+        if args.keep:  # what --again needs to sweep this web another day
+            (base / "run.json").write_text(json.dumps({
+                "prefix": prefix, "sites": args.sites, "columns": args.columns, "items": args.items, "port": web.port,
+                "last_day": (day + timedelta(days=1)).isoformat(), "measured": measured.isoformat(), "sweeps": 2}))
     finally:
         if not args.keep:
             drop_indices(client)
@@ -270,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="CONCURRENT_REQUESTS of each crawl (2 per site)")
     parser.add_argument("--dir", type=Path, default=None, help="work folder, kept (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the indices and files")
+    parser.add_argument("--again", action="store_true",
+                        help="sweep a web kept with --dir and --keep once more: the next day's articles, one incremental sweep")
     parser.add_argument("--json", action="store_true", help="print every row as JSON too")
     args = parser.parse_args(argv)
     if args.sites > 250 * 250:
@@ -285,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         base.mkdir(parents=True, exist_ok=True)
         base.chmod(0o755)  # nginx's workers (not root) read the web under it
         for workers in args.workers:
-            rows += bench_workers(workers, args, base / f"w{workers}")
+            rows += (next_day if args.again else bench_workers)(workers, args, base / f"w{workers}")
     print(f"\nsweep bench: {args.sites:,} sites × {args.columns} columns ({args.sites * args.columns:,} list pages "
           f"+ {args.sites:,} home pages), shards of {args.shard_sites} sites, CONCURRENT_REQUESTS {args.concurrency}, "
           f"{os.cpu_count()} cores")
