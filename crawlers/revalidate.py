@@ -79,8 +79,18 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, target: str, headers: dict[str, str], want_body: bool) -> tuple[int, dict[str, str], bytes]:
-        """(status, lower-cased headers, body) of GET target; the body only when want_body (else b"")."""
-        return await asyncio.wait_for(self._get(target, headers, want_body), self.timeout)
+        """(status, lower-cased headers, body) of GET target; the body only when want_body (else b"").
+
+        A kept-alive connection the server has meanwhile closed fails before any answer: the GET is asked
+        once more on a new connection, as HTTP clients do (it is idempotent)."""
+        reused = self.writer is not None
+        try:
+            return await asyncio.wait_for(self._get(target, headers, want_body), self.timeout)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            self.close()
+            return await asyncio.wait_for(self._get(target, headers, want_body), self.timeout)
 
     async def _get(self, target: str, headers: dict[str, str], want_body: bool) -> tuple[int, dict[str, str], bytes]:
         if self.writer is None:

@@ -57,6 +57,9 @@ class RawServer(threading.Thread):
                     conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
                 elif self.routes.get(path) == "drop":
                     return
+                elif self.routes.get(path) == "304, then close":  # as a server whose keep-alive timed out
+                    conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+                    return
                 else:
                     body = "<html><body>新的列表</body></html>".encode()
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
@@ -126,3 +129,14 @@ def test_a_site_that_drops_the_connection_is_left_to_the_crawl(web, tmp_path):
     assert result.stats["zwgk/revalidate/site_stopped"] == 1
     assert [c.name for c in result.remaining([site])[0].columns] == ["b", "c"]
     assert "/c.html" not in [p for _, p, _ in web.log]  # nothing more asked of a failing site
+
+
+@pytest.mark.parametrize("web", [{**ROUTES, "/a.html": "304, then close"}], indirect=True)
+def test_a_keep_alive_connection_the_server_closed_is_opened_again(web, tmp_path):
+    base = f"http://127.0.0.1:{web.port}"
+    state = CrawlState(tmp_path)
+    site = _site(base, state, {"a": ["/a.html"], "c": ["/c.html"]})
+    result = revalidate([site], state, crawl_settings({"DOWNLOAD_TIMEOUT": 2}))
+    assert {k.split("|")[1] for k in result.settled} == {"a", "c"}
+    assert "zwgk/revalidate/site_stopped" not in result.stats
+    assert [n for n, p, _ in web.log] == [1, 1, 2] and [p for _, p, _ in web.log][1:] == ["/a.html", "/c.html"]
