@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from protego import Protego
+from scrapy.settings import Settings
 
 from crawlers.extract.paging import PageRef
 from crawlers.sites import Column, Site
-from crawlers.spiders.column import ColumnRun, snapshot_of
+from crawlers.spiders.column import ColumnRun, home_column, run_key, snapshot_of
 from crawlers.state import CrawlState
 from zwgk.document import ColumnSnapshot
 from zwgk.weeks import now_iso
@@ -56,18 +57,9 @@ class Revalidation:
         for site in sites:
             columns = [replace(c, list_urls=[u for u in c.list_urls if run_key(site, c, u) not in self.settled])
                        for c in site.columns]
-            home = None if site.home and run_key(site, _home_column(site), site.home) in self.settled else site.home
+            home = None if site.home and run_key(site, home_column(site), site.home) in self.settled else site.home
             out.append(replace(site, columns=[c for c in columns if c.list_urls], home=home))
         return out
-
-
-def run_key(site: Site, column: Column, url: str) -> str:
-    """The spider's key for one list URL of one column (ColumnSpider.list_request)."""
-    return f"{site.id}|{column.name}|{url}"
-
-
-def _home_column(site: Site) -> Column:
-    return Column("首页", "其他", [site.home])  # as ColumnSpider.start_list_requests names it
 
 
 class Connection:
@@ -187,7 +179,7 @@ class SiteRevalidator:
 
     def list_urls(self) -> Iterable[tuple[Column, str, bool]]:
         if self.site.home:
-            yield _home_column(self.site), self.site.home, True
+            yield home_column(self.site), self.site.home, True
         for column in self.site.columns:
             if column.json_api:  # its endpoint's pages are the crawl's to ask
                 continue
@@ -295,7 +287,7 @@ def proxied() -> bool:
     return any(os.environ.get(k) for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"))
 
 
-async def _revalidate(sites: list[Site], state: CrawlState, settings: dict, concurrency: int,
+async def _revalidate(sites: list[Site], state: CrawlState, settings: Settings, concurrency: int,
                       progress: bool) -> Revalidation:
     result = Revalidation()
     gate = asyncio.Semaphore(concurrency)
@@ -304,8 +296,9 @@ async def _revalidate(sites: list[Site], state: CrawlState, settings: dict, conc
     async def one(site: Site) -> None:
         nonlocal done
         async with gate:
-            await SiteRevalidator(site, state, settings["USER_AGENT"], float(settings["DOWNLOAD_TIMEOUT"]),
-                                  bool(settings["ROBOTSTXT_OBEY"]), int(settings["ZWGK_MAX_LIST_PAGES"]), result).run()
+            await SiteRevalidator(site, state, settings.get("USER_AGENT"), settings.getfloat("DOWNLOAD_TIMEOUT"),
+                                  settings.getbool("ROBOTSTXT_OBEY"), settings.getint("ZWGK_MAX_LIST_PAGES"),
+                                  result).run()
         done += 1
         if progress and (done % 200 == 0 or done == len(sites)):
             sys.stderr.write(f"\rrevalidating list pages: {done}/{len(sites)} sites, "
@@ -318,11 +311,11 @@ async def _revalidate(sites: list[Site], state: CrawlState, settings: dict, conc
     return result
 
 
-def revalidate(sites: list[Site], state: CrawlState, settings: dict, progress: bool = False) -> Revalidation:
+def revalidate(sites: list[Site], state: CrawlState, settings: Settings, progress: bool = False) -> Revalidation:
     """Run the pass over the agency sites; `settings` are the crawl's (USER_AGENT, DOWNLOAD_TIMEOUT,
     ROBOTSTXT_OBEY, ZWGK_MAX_LIST_PAGES, ZWGK_REVALIDATE_SITES: sites at once)."""
     started = time.perf_counter()
-    result = asyncio.run(_revalidate(sites, state, settings, int(settings.get("ZWGK_REVALIDATE_SITES", 64)), progress))
+    result = asyncio.run(_revalidate(sites, state, settings, settings.getint("ZWGK_REVALIDATE_SITES", 64), progress))
     result.stats["zwgk/revalidate/seconds"] = round(time.perf_counter() - started, 3)
     result.stats["zwgk/revalidate/columns_settled"] = len(result.settled)
     log.info("revalidation: %d columns unchanged in %.1f s (%d requests)", len(result.settled),

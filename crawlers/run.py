@@ -17,6 +17,8 @@ from crawlers.sites import Site, adhoc_site, load_sites, select_sites
 from zwgk.jsonl import count_rows, json_line, read_jsonl
 
 if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
     from crawlers.revalidate import Revalidation
 
 
@@ -128,11 +130,17 @@ def crawl(
     return CrawlResult(documents, snapshots, stats, proc.returncode, log_path)
 
 
-def crawl_settings(overrides: dict) -> dict:
-    """crawlers/settings.py's values with the caller's overrides, as the Scrapy child will see them."""
+def crawl_settings(overrides: dict) -> Settings:
+    """Scrapy's settings as the child will see them: crawlers/settings.py, then the caller's overrides read as
+    `main` reads its -s values (so `-s ZWGK_REVALIDATE=False` is false here too)."""
+    from scrapy.settings import Settings
+
     from crawlers import settings as defaults
 
-    return {**{k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}, **overrides}
+    options = Settings()
+    options.setmodule(defaults, priority="project")
+    options.setdict({k: _parse_value(v) if isinstance(v, str) else v for k, v in overrides.items()}, priority="cmdline")
+    return options
 
 
 def revalidate_first(sites: list[Site], state_dir: Path | None, overrides: dict, snapshots: Path,
@@ -144,7 +152,7 @@ def revalidate_first(sites: list[Site], state_dir: Path | None, overrides: dict,
     from crawlers.state import CrawlState
 
     options = crawl_settings(overrides)
-    if not options.get("ZWGK_REVALIDATE", True) or proxied():
+    if not options.getbool("ZWGK_REVALIDATE", True) or proxied():
         return None
     state = CrawlState(state_dir or options.get("ZWGK_STATE_DIR"))
     try:

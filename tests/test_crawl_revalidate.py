@@ -140,3 +140,12 @@ def test_a_keep_alive_connection_the_server_closed_is_opened_again(web, tmp_path
     assert {k.split("|")[1] for k in result.settled} == {"a", "c"}
     assert "zwgk/revalidate/site_stopped" not in result.stats
     assert [n for n, p, _ in web.log] == [1, 1, 2] and [p for _, p, _ in web.log][1:] == ["/a.html", "/c.html"]
+
+
+def test_the_pass_reads_settings_as_the_scrapy_child_does():
+    """`zwgk crawl -s ZWGK_REVALIDATE=False` hands crawl() a string: false for the pass as for Scrapy."""
+    for value in ("False", "false", "0", False):
+        assert crawl_settings({"ZWGK_REVALIDATE": value}).getbool("ZWGK_REVALIDATE", True) is False
+    options = crawl_settings({"DOWNLOAD_TIMEOUT": "2", "ZWGK_REVALIDATE_SITES": "8"})
+    assert options.getfloat("DOWNLOAD_TIMEOUT") == 2.0 and options.getint("ZWGK_REVALIDATE_SITES") == 8
+    assert options.get("USER_AGENT").startswith("zwgk-monitor")

@@ -95,7 +95,7 @@ class ColumnSpider(scrapy.Spider):
     def start_list_requests(self):
         for site in self.sites:
             if site.home and self.emit_snapshots:
-                yield self.list_request(site, Column("首页", "其他", [site.home]), site.home, is_home=True)
+                yield self.list_request(site, home_column(site), site.home, is_home=True)
             for column in site.columns:
                 for url in column.list_urls:
                     yield self.list_request(site, column, url)
@@ -103,7 +103,7 @@ class ColumnSpider(scrapy.Spider):
     def list_request(self, site: Site, column: Column, url: str | PageRef, is_home: bool = False, key: str | None = None):
         ref = url if isinstance(url, PageRef) else PageRef(url)
         if key is None:
-            key = f"{site.id}|{column.name}|{ref.url}"
+            key = run_key(site, column, ref.url)
             self.runs[key] = ColumnRun(site, column, ref.url, is_home=is_home, crawled_at=now_iso())
         run = self.runs[key]
         run.pages.add(ref.url)
@@ -273,11 +273,21 @@ class ColumnSpider(scrapy.Spider):
         yield from self.page_done(request.meta.get("zwgk_run"))
 
 
+def run_key(site: Site, column: Column, url: str) -> str:
+    """The key of one list URL of one column in one crawl: its pages, articles and snapshot gather under it."""
+    return f"{site.id}|{column.name}|{url}"
+
+
+def home_column(site: Site) -> Column:
+    """The home page, snapshotted as a column of its own."""
+    return Column("首页", "其他", [site.home])
+
+
 def snapshot_of(run: ColumnRun, published_of: Callable[[str], str | None]) -> ColumnSnapshot:
     """The column's snapshot once all its list pages (and articles) are in; published_of(url) gives an
     article's own publish date, which completes list dates shown without a year."""
     for item in run.items:
-        item.list_date = full_list_date(item, published_of(item.url) if _yearless(item) else None)
+        item.list_date = full_list_date(item, published_of)
     return ColumnSnapshot(
         site_id=run.site.id, column=run.column.name, column_type=run.column.type, list_url=run.list_url,
         crawled_at=run.crawled_at, agency=run.site.agency, http_status=run.http_status,
@@ -286,15 +296,12 @@ def snapshot_of(run: ColumnRun, published_of: Callable[[str], str | None]) -> Co
     )
 
 
-def _yearless(item: ListItem) -> bool:
-    return bool(item.list_date and item.list_date.startswith("--"))
-
-
-def full_list_date(item: ListItem, published: str | None) -> str | None:
+def full_list_date(item: ListItem, published_of: Callable[[str], str | None]) -> str | None:
     """A list date shown without its year ("--11-20") completed from the article's own publish date when
-    month and day agree; else None. Other list dates stay as they are."""
-    if not _yearless(item):
+    month and day agree; else None. Other list dates stay as they are (and cost no lookup)."""
+    if not item.list_date or not item.list_date.startswith("--"):
         return item.list_date
+    published = published_of(item.url)
     if published and published[4:10] == item.list_date[1:]:
         return published[:10]
     return None
