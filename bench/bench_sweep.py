@@ -10,7 +10,9 @@ column in 50); sweep 1 fetches every list page in full; the next day's articles 
 the incremental one (conditional requests, 304 for unchanged list pages). Printed: requests/s, crawl CPU ms
 per list page, nginx CPU, Elasticsearch write rate, peak memory of a worker (its crawl child included), and
 the time of each phase. Workers are processes running `pipeline.steps.run_step`, the task body of the
-pipeline DAG's mapped shard tasks, taking shards round-robin as a Celery worker pool would.
+pipeline DAG's mapped shard tasks, taking shards round-robin as a Celery worker pool would; then the steps done
+once (events, measure), each in its own process, as many at a time as there are workers (the DAG runs them side
+by side).
 """
 
 from __future__ import annotations
@@ -64,6 +66,31 @@ def worker(run_json: str, index: int, count: int, out: str) -> int:
     return 0
 
 
+def once(run_json: str, name: str) -> int:
+    """A step done once per run (events, measure) in its own process, as a worker takes its task."""
+    from pipeline.steps import Run, run_step
+
+    spec = json.loads(run_json)
+    run_step(name, Run(spec["run_id"], spec["sites_path"], as_of=spec["as_of"], scrapy_settings=spec["scrapy_settings"]), {})
+    return 0
+
+
+def run_once_steps(names: list[str], spec: str, workers: int, env: dict) -> dict[str, float]:
+    """The steps done once, after every shard, on `workers` processes: side by side as the DAG runs them (they
+    need nothing of each other) when there are two workers, one after the other with one. Their seconds each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def timed(name: str) -> float:
+        started = time.perf_counter()
+        code = subprocess.call([sys.executable, "-m", "bench.bench_sweep", "--once", spec, name], cwd=ROOT, env=env)
+        if code:
+            raise SystemExit(f"the {name} step exited with {code}")
+        return time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(names, pool.map(timed, names), strict=True))
+
+
 def _cpu() -> float:
     """CPU seconds of this process and its waited-for children (user + system)."""
     t = os.times()
@@ -115,9 +142,9 @@ def es_indexing(client, prefix: str) -> tuple[int, int]:
 
 def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, settings: dict, env: dict,
           nginx_pids: list[int], client, prefix: str, workdir: Path) -> dict:
-    """One sweep with `workers` processes; the steps done once per run (events, measure) after them."""
+    """One sweep with `workers` processes; the steps done once per run (events, measure) after them, on as many."""
     from measures import stored
-    from pipeline.steps import Run, plan_shards, run_step, run_steps
+    from pipeline.steps import Run, plan_shards, run_steps
 
     run = Run(run_id, str(sites_path), as_of=as_of.isoformat(), scrapy_settings=settings)
     started = time.perf_counter()
@@ -135,13 +162,10 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     codes = [p.wait() for p in procs]
     sampler.stop.set()
     shard_wall = time.perf_counter() - started - plan_s
+    cpu_workers = os.times()
     if any(codes):
         raise SystemExit(f"{label}: a worker exited with {codes}")
-    once_s = {}
-    for step in run_steps():
-        step_started = time.perf_counter()
-        run_step(step.name, run, {})
-        once_s[step.name] = time.perf_counter() - step_started
+    once_s = run_once_steps([step.name for step in run_steps()], spec, workers, env)
     wall = time.perf_counter() - started
     cpu_after = os.times()
     fresh = stored.read(client, "freshness", as_of)  # what the measure saw: an empty week would show here
@@ -151,13 +175,18 @@ def sweep(label: str, run_id: str, sites_path: Path, as_of: date, workers: int, 
     step_cpu = {name: sum(r["cpu"][name] for r in results) for name in ("crawl", "classify", "index")}
     requests = sum(r["requests"] for r in results)
     snapshots = sum(r["snapshots"] for r in results)
-    children_cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
+
+    def children(a, b) -> float:
+        return (b.children_user - a.children_user) + (b.children_system - a.children_system)
+
+    children_cpu, once_cpu = children(cpu_before, cpu_workers), children(cpu_workers, cpu_after)
     return {
         "label": label, "workers": workers, "shards": len(shards), "wall_s": wall, "shard_wall_s": shard_wall,
+        "once_wall_s": wall - plan_s - shard_wall,
         "plan_s": plan_s, "events_s": once_s["events"], "measure_s": once_s["measure"], "requests": requests, "not_modified": sum(r["not_modified"] for r in results),
         "documents": sum(r["documents"] for r in results), "snapshots": snapshots,
         "errors": sum(r["errors"] for r in results), "step_s": step_s,
-        "requests_per_s": requests / shard_wall, "workers_cpu_s": children_cpu,
+        "requests_per_s": requests / shard_wall, "workers_cpu_s": children_cpu, "once_cpu_s": once_cpu,
         "step_cpu_s": step_cpu, "crawl_cpu_ms_per_list_page": step_cpu["crawl"] * 1000 / max(1, snapshots),
         "nginx_cpu_s": nginx_after - nginx_before,
         "es_writes": es_after[0] - es_before[0], "es_index_ms": es_after[1] - es_before[1],
@@ -277,7 +306,7 @@ def _row(r: dict) -> str:
             f"{r['requests_per_s']:>9.0f}{r['crawl_cpu_ms_per_list_page']:>9.2f}{r['nginx_cpu_s']:>8.1f}{r['documents']:>8,}"
             f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   plan {r['plan_s']:.0f} s, crawl/classify/index/events/measure "
             f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['events_s']:.0f}/"
-            f"{r['measure_s']:.0f} s "
+            f"{r['measure_s']:.0f} s (once-per-run wall {r.get('once_wall_s', 0):.0f} s) "
             f"(CPU {r['step_cpu_s']['crawl']:.0f}/{r['step_cpu_s']['classify']:.0f}/{r['step_cpu_s']['index']:.0f} s)"
             f"  load {r['load'][0]:.1f}; measured {r['measured_week']}: {r['measured_columns']:,} columns, "
             f"{r['columns_checked_in_week']:,} checked in the week, {r['failing_sites']:,} sites failing")
@@ -291,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--worker":
         _, spec, index, count, out = sys.argv[1:6]
         return worker(spec, int(index), int(count), out)
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--once":
+        return once(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sites", type=int, default=14000, help="sites in the generated web (default 14,000)")
     parser.add_argument("--columns", type=int, default=20, help="columns per site (default 20)")

@@ -4,8 +4,9 @@ default, ZWGK_PIPELINE_SCHEDULE).
 The steps are pipeline.steps.STEPS (the sequence `zwgk run` and the benchmark also run). `shards` cuts the
 registry into shards (ZWGK_SHARD_SITES sites each); the per-shard steps form a task group mapped over them
 (`shard.crawl` → `shard.classify` → `shard.index`, one of each per shard, so workers take shards in parallel
-and a retry redoes one shard's step); the other steps (`events`, then `measure`) run once after every shard. Files go in
-between (settings.home()/runs/<run_id>/<shard>/), and re-indexing upserts.
+and a retry redoes one shard's step); the other steps (`events`, `measure`) run once after every shard, side by side
+(each reads what the shards indexed, neither what the other writes). Files go in between
+(settings.home()/runs/<run_id>/<shard>/), and re-indexing upserts.
 """
 
 from __future__ import annotations
@@ -79,12 +80,9 @@ def shard_group(shard: dict):
     tags=["zwgk"],
 )
 def zwgk_pipeline():
-    previous = shard_group.expand(shard=shards())
-    results: dict = {}
+    shards_done = shard_group.expand(shard=shards())
     for step in steps.run_steps():
-        current = _run_task(step.name)({name: results[name] for name in step.needs})
-        previous >> current  # after every shard (measure reads what they indexed), then in the order of STEPS
-        results[step.name] = previous = current
+        shards_done >> _run_task(step.name)({})  # after every shard (they read what the shards indexed), in parallel
 
 
 dag = zwgk_pipeline()

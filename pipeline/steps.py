@@ -1,7 +1,7 @@
 """The pipeline's steps as plain functions with files in between, so each step is idempotent and restartable.
 
 `STEPS` is their one order (crawl → classify → index per shard of sites, then events and measure once over
-all), and `Run` one run's folder and parameters: the zwgk_pipeline DAG maps the per-shard steps over
+all, independent of each other), and `Run` one run's folder and parameters: the zwgk_pipeline DAG maps the per-shard steps over
 `plan_shards` and makes one task for each other step, `zwgk run` and the pipeline benchmark go through `iter_steps`
 (shard after shard; the index step takes the classify step's Documents from memory, a `Handoff`, the files
 being written all the same). A run works in settings.home()/runs/<run_id>/, each shard in its own folder:
@@ -498,8 +498,9 @@ STEPS = (
                                                handoff=handoff)),
     Step("events", (), lambda run, done, handoff: events_step(run), per_shard=False),
     Step("measure", (), lambda run, done, handoff: measure_step(run.as_of), per_shard=False),
-)  # in this order: each runs after the one before it, the per-shard ones first (measure reads what every
-# shard's index stored); a step that is not per shard needs only steps that are not either
+)  # per shard, each runs after the one before it; the steps done once run after every shard (they read what the
+# shards' index steps stored) and need nothing of each other, so the DAG runs them side by side (events and the
+# measure: the measure reads no field the events step writes); iter_steps runs them in this order
 
 
 def shard_steps() -> tuple[Step, ...]:
