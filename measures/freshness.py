@@ -127,20 +127,27 @@ def _and(*queries: dict[str, Any]) -> dict[str, Any]:
     return {"bool": {"filter": list(queries)}}
 
 
+_DESCRIPTION = ("column_type", "is_home", "agency", "list_url")  # what a snapshot says of its column
+
+
 def _columns(client: Elasticsearch, end: date) -> pd.DataFrame:
     """Every known column (from snapshots and site documents up to end) with its type and agency."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str], float] = {}
     snap_src = [
         {"site_id": {"terms": {"field": "site_id"}}},
         {"column": {"terms": {"field": "column"}}},
     ]
-    sub = {
-        "latest": {"top_hits": {"size": 1, "sort": [{"crawled_at": "desc"}],
-                                "_source": ["column_type", "is_home", "agency", "list_url"]}}
-    }
-    for b in composite(client, alias("snapshots"), snap_src, _range("crawled_at", None, end), sub):
-        src = b["latest"]["hits"]["hits"][0]["_source"]
-        key = (b["key"]["site_id"], b["key"]["column"])
+    # A column's description as its newest snapshot before end gives it: each description it has had is a bucket
+    # with the time of its newest snapshot (read from doc values; a top_hits per column made this 2.5 times slower
+    # on 294,000 columns, fetching a document for each), and the newest bucket wins.
+    described = snap_src + [{name: {"terms": {"field": name, "missing_bucket": True}}} for name in _DESCRIPTION]
+    newest = {"newest": {"max": {"field": "crawled_at"}}}
+    for b in composite(client, alias("snapshots"), described, _range("crawled_at", None, end), newest):
+        key, at = (b["key"]["site_id"], b["key"]["column"]), b["newest"]["value"] or 0.0
+        if key in latest and latest[key] >= at:
+            continue
+        latest[key], src = at, b["key"]
         rows[key] = {
             "site_id": key[0], "column": key[1], "column_type": src.get("column_type") or "其他",
             "is_home": bool(src.get("is_home")), "agency": src.get("agency") or "",
@@ -223,7 +230,7 @@ def _dated_items(client: Elasticsearch, first: date, end: date) -> pd.DataFrame:
         {"url": {"terms": {"field": "url"}}},
     ]
     query = _and(SITE_DOCS, _range("published_at", first, end))
-    for b in composite(client, alias("documents"), src, query, {"d": {"min": {"field": "published_at"}}}, size=5000):
+    for b in composite(client, alias("documents"), src, query, {"d": {"min": {"field": "published_at"}}}):
         see((b["key"]["site_id"], b["key"]["column"], b["key"]["url"]), day_of(b["d"]["value_as_string"]))
     snap_query = _and(LISTED, _range("crawled_at", first, end + timedelta(days=366)))
     fields = ["site_id", "column", "items.url", "items.list_date"]

@@ -279,3 +279,21 @@ def test_an_item_counts_once_at_its_earliest_day_in_beijing(es, es_prefix, items
     assert ("early", "工作动态", "2026-W46") not in dated.index
     weekly = _rule(report, "early", "weekly_update")
     assert sorted((e["url"], e["date"]) for e in weekly.evidence) == [(url, "2026-11-17"), (utc, "2026-11-16")]
+
+
+def test_a_column_is_described_by_its_newest_snapshot_before_the_weeks_end(es, es_prefix):
+    # The registry changed twice: a notices column became a policy column on Wednesday (and lost its agency), then
+    # a news column after the evaluated week. The week reads Wednesday's description, whichever snapshot came
+    # first in the index; the week before reads the old one; the next week's change is not seen.
+    from dataclasses import replace
+
+    items = [("http://moved.example/1.html", "2026-11-02")]
+    before = [snap("moved", "栏目", "通知公告", d, items, agency="甲局") for d in days("2026-11-09", 7) + WEEK[:2]]
+    after = [replace(snap("moved", "栏目", "政策文件", d, items), list_url="http://moved.example/zc/") for d in WEEK[2:]]
+    later = [snap("moved", "栏目", "动态要闻", d, items, agency="乙局") for d in days("2026-11-23", 2)]
+    index_records(es, [], [*after, *later, *before])
+    row = freshness_report(es, AS_OF).columns.set_index(["site_id", "column"]).loc[("moved", "栏目")]
+    assert (row["column_type"], row["agency"], row["list_url"]) == ("政策文件", "", "http://moved.example/zc/")
+    assert (row["stale_rule"], row["stale"]) == ("政策文件", False)  # six months allowed: 2 Nov is recent
+    earlier = freshness_report(es, date(2026, 11, 16)).columns.set_index(["site_id", "column"]).loc[("moved", "栏目")]
+    assert (earlier["column_type"], earlier["agency"]) == ("通知公告", "甲局")

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from elasticsearch import BadRequestError
 
-from measures.source import scan_sources
+from measures.source import composite, scan_sources
 
 
 @pytest.fixture
@@ -53,3 +53,32 @@ def test_the_nodes_refusal_reaches_the_reader(es, numbered):
     with pytest.raises(BadRequestError):
         list(scan_sources(es, numbered, {"range": {"n": {"gte": "not a number"}}}, ["n"], page=5))
     assert not _prefetch_threads()
+
+
+@pytest.fixture
+def low_bucket_limit(es):
+    """The node's search.max_buckets lowered to 30 for one test (a cluster set stricter than the default)."""
+    es.cluster.put_settings(transient={"search.max_buckets": 30})
+    try:
+        yield 30
+    finally:
+        es.cluster.put_settings(transient={"search.max_buckets": None})
+
+
+def test_composite_pages_every_bucket_once(es, numbered):
+    sources = [{"label": {"terms": {"field": "label"}}}]
+    buckets = list(composite(es, numbered, sources, {"range": {"n": {"gte": 3}}}, {"top": {"max": {"field": "n"}}},
+                             size=4))
+    assert sorted(b["key"]["label"] for b in buckets) == sorted(f"l{n}" for n in range(3, 23))
+    assert all(b["top"]["value"] == int(b["key"]["label"][1:]) for b in buckets)
+
+
+def test_a_page_over_the_clusters_bucket_limit_is_asked_again_smaller(es, numbered, low_bucket_limit, caplog):
+    sources = [{"label": {"terms": {"field": "label"}}}]
+    # each composite bucket brings two filter buckets: 23 × 3 is over the limit of 30, pages of 5 × 3 are not
+    sub = {"low": {"filter": {"range": {"n": {"lt": 12}}}}, "high": {"filter": {"range": {"n": {"gte": 12}}}}}
+    with caplog.at_level("WARNING", logger="measures.source"):
+        buckets = list(composite(es, numbered, sources, None, sub, size=40))
+    assert sorted(b["key"]["label"] for b in buckets) == sorted(f"l{n}" for n in range(23))
+    assert sum(b["low"]["doc_count"] for b in buckets) == 12 and sum(b["high"]["doc_count"] for b in buckets) == 11
+    assert "search.max_buckets" in caplog.text
