@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from datasketch import MinHashLSH
 
 from events.signature import NUM_PERM, Fingerprint
@@ -89,23 +90,16 @@ class EventIndex:
             self.newest = at
             self._evict()
 
-    def same_story(self, a: Fingerprint, b: Fingerprint) -> float | None:
-        """The text similarity when a and b carry the same story (wording close enough, figures agreeing when
-        both state some), else None."""
-        score = a.text_similarity(b)
-        if score < self.join_threshold:  # most candidates stop here, before the figures are compared
-            return None
-        return score if joins(score, a.number_agreement(b), self.join_threshold, self.numbers_threshold) else None
-
     def match(self, fp: Fingerprint, at: datetime | None = None) -> tuple[str, float] | None:
         """(event id, similarity) of the closest document in the window that carries the same story."""
+        # a story of another week is no candidate (the index holds a week around the newest document)
+        candidates = [m for m in map(self.members.__getitem__, self.lsh.query(fp.minhash))
+                      if at is None or abs(at - m.at) <= self.window]
+        scores = fp.text_similarities([m.fingerprint for m in candidates])
         found = []
-        for key in self.lsh.query(fp.minhash):
-            member = self.members[key]
-            if at is not None and abs(at - member.at) > self.window:
-                continue  # a story of another week (the index holds a week around the newest document)
-            score = self.same_story(fp, member.fingerprint)
-            if score is not None:
+        for k in np.flatnonzero(scores >= self.join_threshold):  # most stop here, before the figures are compared
+            score, member = float(scores[k]), candidates[k]
+            if joins(score, fp.number_agreement(member.fingerprint), self.join_threshold, self.numbers_threshold):
                 found.append((score, member.event_id))
         if not found:
             return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,6 +55,15 @@ class Fingerprint:
     def text_similarity(self, other: Fingerprint) -> float:
         """Estimated Jaccard similarity of the two stories' shingles."""
         return float(self.minhash.jaccard(other.minhash))
+
+    def text_similarities(self, others: Sequence[Fingerprint]) -> np.ndarray:
+        """text_similarity with each of others, in one array operation: a story that LSH pairs with thousands of
+        window documents (sites sharing a template) compared one call at a time cost 20 ms of CPU a document."""
+        if not others:
+            return np.zeros(0)
+        mine = self.minhash.hashvalues
+        theirs = np.stack([o.minhash.hashvalues for o in others])
+        return np.count_nonzero(theirs == mine, axis=1) / np.float64(len(mine))
 
     @property
     def number_pairs(self) -> frozenset[str]:

@@ -121,3 +121,14 @@ def test_evaluation_on_the_labelled_pairs_meets_the_targets_and_beats_the_baseli
     assert method["precision"] >= 0.95 and method["recall"] >= 0.85
     assert method["f1"] > baseline["f1"]
     assert result["chosen"]["text"] == result["shipped"]["text"]  # what ships is what dev chose
+
+
+def test_similarities_at_once_are_the_pairwise_ones():
+    # match() scores a document's LSH candidates in one array operation; each score is the pairwise estimate
+    stories = ["北京市生态环境局发布11月空气质量状况，优良天数为22天", "北京市生态环境局发布10月空气质量状况，优良天数为25天",
+               "市民政局调整城乡低保标准，每人每月提高至1450元", "海淀区召开安全生产工作会议部署冬季防火"]
+    fps = [fingerprint(s, "") for s in stories]
+    first = fps[0]
+    assert first.text_similarities(fps).tolist() == [first.text_similarity(fp) for fp in fps]
+    assert first.text_similarities(fps)[0] == 1.0 and 0 < first.text_similarities(fps)[1] < 1
+    assert first.text_similarities([]).shape == (0,)
