@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -56,26 +56,21 @@ class Fingerprint:
         """Estimated Jaccard similarity of the two stories' shingles."""
         return float(self.minhash.jaccard(other.minhash))
 
-    def text_similarities(self, others: Sequence[Fingerprint]) -> np.ndarray:
-        """text_similarity with each of others, in one array operation: a story that LSH pairs with thousands of
-        window documents (sites sharing a template) compared one call at a time cost 20 ms of CPU a document."""
-        if not others:
-            return np.zeros(0)
-        mine = self.minhash.hashvalues
-        theirs = np.stack([o.minhash.hashvalues for o in others])
-        return np.count_nonzero(theirs == mine, axis=1) / np.float64(len(mine))
-
-    @property
+    @cached_property
     def number_pairs(self) -> frozenset[str]:
         return frozenset(f"{a}>{b}" for a, b in zip(self.numbers, self.numbers[1:], strict=False))
 
     def number_agreement(self, other: Fingerprint) -> float | None:
         """Jaccard similarity of the two stories' consecutive-number pairs; None when either gives fewer than
         MIN_NUMBER_PAIRS (too few figures to tell)."""
-        mine, theirs = self.number_pairs, other.number_pairs
-        if len(mine) < MIN_NUMBER_PAIRS or len(theirs) < MIN_NUMBER_PAIRS:
-            return None
-        return len(mine & theirs) / len(mine | theirs)
+        return pairs_agreement(self.number_pairs, other.number_pairs)
+
+
+def pairs_agreement(mine: frozenset[str], theirs: frozenset[str]) -> float | None:
+    """Fingerprint.number_agreement from the two stories' number pairs."""
+    if len(mine) < MIN_NUMBER_PAIRS or len(theirs) < MIN_NUMBER_PAIRS:
+        return None
+    return len(mine & theirs) / len(mine | theirs)
 
 
 def _clean(text: str) -> str:

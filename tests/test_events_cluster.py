@@ -123,12 +123,32 @@ def test_evaluation_on_the_labelled_pairs_meets_the_targets_and_beats_the_baseli
     assert result["chosen"]["text"] == result["shipped"]["text"]  # what ships is what dev chose
 
 
-def test_similarities_at_once_are_the_pairwise_ones():
-    # match() scores a document's LSH candidates in one array operation; each score is the pairwise estimate
+def test_candidates_are_scored_at_once_as_pair_by_pair():
+    # match() scores a document's LSH candidates in one array operation: each score is the pairwise estimate,
+    # and rows freed by documents leaving the LSH are reused without mixing documents up
+    from events.cluster import Candidates
+
     stories = ["北京市生态环境局发布11月空气质量状况，优良天数为22天", "北京市生态环境局发布10月空气质量状况，优良天数为25天",
                "市民政局调整城乡低保标准，每人每月提高至1450元", "海淀区召开安全生产工作会议部署冬季防火"]
-    fps = [fingerprint(s, "") for s in stories]
-    first = fps[0]
-    assert first.text_similarities(fps).tolist() == [first.text_similarity(fp) for fp in fps]
-    assert first.text_similarities(fps)[0] == 1.0 and 0 < first.text_similarities(fps)[1] < 1
-    assert first.text_similarities([]).shape == (0,)
+    fps = {f"d{i}": fingerprint(s, "") for i, s in enumerate(stories)}
+    at = datetime(2026, 11, 20, 9, tzinfo=TZ)
+    rows = Candidates(capacity=2)  # grows twice
+    for i, (key, fp) in enumerate(fps.items()):
+        rows.put(key, fp, at + timedelta(hours=i))
+    rows.drop("d1")
+    rows.put("d1", fps["d1"], at)  # back in the freed row
+    keys = ["d3", "d0", "d1", "d2"]
+    scores, times = rows.scores(keys, fps["d0"])
+    assert scores.tolist() == [fps["d0"].text_similarity(fps[k]) for k in keys]
+    assert scores[1] == 1.0 and 0.3 < scores[2] < 1 and times[2] == times[1]
+    assert rows.scores([], fps["d0"])[0].shape == (0,)
+
+
+def test_the_window_edge_is_exact():
+    story = fingerprint("市民政局调整城乡低保标准", "每人每月提高至1450元")
+    at = datetime(2026, 11, 20, 9, tzinfo=TZ)
+    index = EventIndex(window_days=7)
+    index.add("old", "ev-old", story, at)
+    assert index.match(story, at + timedelta(days=7)) == ("ev-old", 1.0)
+    assert index.match(story, at + timedelta(days=7, microseconds=1)) is None
+    assert index.match(story, at - timedelta(days=7, microseconds=1)) is None
