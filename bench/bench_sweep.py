@@ -43,10 +43,9 @@ def free_port() -> int:
 
 def worker(run_json: str, index: int, count: int, out: str) -> int:
     """One worker: the run's shards i with i % count == index, each through the per-shard steps."""
-    from pipeline.steps import Run, plan_shards, run_step, shard_steps
+    from pipeline.steps import plan_shards, run_step, shard_steps
 
-    spec = json.loads(run_json)
-    run = Run(spec["run_id"], spec["sites_path"], as_of=spec["as_of"], scrapy_settings=spec["scrapy_settings"])
+    run = _run_of(run_json)
     results = []
     for k, shard in enumerate(plan_shards(run)):
         if k % count != index:
@@ -66,12 +65,19 @@ def worker(run_json: str, index: int, count: int, out: str) -> int:
     return 0
 
 
-def once(run_json: str, name: str) -> int:
-    """A step done once per run (events, measure) in its own process, as a worker takes its task."""
-    from pipeline.steps import Run, run_step
+def _run_of(run_json: str):
+    """The sweep's pipeline.steps.Run from the JSON a worker process is started with."""
+    from pipeline.steps import Run
 
     spec = json.loads(run_json)
-    run_step(name, Run(spec["run_id"], spec["sites_path"], as_of=spec["as_of"], scrapy_settings=spec["scrapy_settings"]), {})
+    return Run(spec["run_id"], spec["sites_path"], as_of=spec["as_of"], scrapy_settings=spec["scrapy_settings"])
+
+
+def once(run_json: str, name: str) -> int:
+    """A step done once per run (events, measure) in its own process, as a worker takes its task."""
+    from pipeline.steps import run_step
+
+    run_step(name, _run_of(run_json), {})
     return 0
 
 
@@ -306,7 +312,7 @@ def _row(r: dict) -> str:
             f"{r['requests_per_s']:>9.0f}{r['crawl_cpu_ms_per_list_page']:>9.2f}{r['nginx_cpu_s']:>8.1f}{r['documents']:>8,}"
             f"{r['es_writes_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}   plan {r['plan_s']:.0f} s, crawl/classify/index/events/measure "
             f"{r['step_s']['crawl']:.0f}/{r['step_s']['classify']:.0f}/{r['step_s']['index']:.0f}/{r['events_s']:.0f}/"
-            f"{r['measure_s']:.0f} s (once-per-run wall {r.get('once_wall_s', 0):.0f} s) "
+            f"{r['measure_s']:.0f} s (once-per-run wall {r['once_wall_s']:.0f} s) "
             f"(CPU {r['step_cpu_s']['crawl']:.0f}/{r['step_cpu_s']['classify']:.0f}/{r['step_cpu_s']['index']:.0f} s)"
             f"  load {r['load'][0]:.1f}; measured {r['measured_week']}: {r['measured_columns']:,} columns, "
             f"{r['columns_checked_in_week']:,} checked in the week, {r['failing_sites']:,} sites failing")

@@ -44,13 +44,12 @@ def event_id_for(doc_id: str) -> str:
 
 @dataclass(frozen=True)
 class Member:
-    """What the index keeps of a document: its event, the number pairs its story states and its time (its
-    MinHash is a row of the index's Candidates while it is a candidate)."""
+    """What the index keeps of a document: its event and the number pairs its story states (its MinHash and time
+    are a row of the index's Candidates while it is a candidate; its time orders the eviction heap)."""
 
     doc_id: str
     event_id: str
     number_pairs: frozenset[str]
-    at: datetime
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -123,7 +122,7 @@ class EventIndex:
         """Put a document whose event is known (loaded from the store) into the index."""
         if doc_id in self.members or (self.newest is not None and at < self.newest - self.window):
             return
-        self.members[doc_id] = Member(doc_id, event_id, fp.number_pairs, at)
+        self.members[doc_id] = Member(doc_id, event_id, fp.number_pairs)
         self.lsh.insert(doc_id, fp.minhash, check_duplication=False)
         self.candidates.put(doc_id, fp, at)
         in_lsh = self._in_lsh.setdefault(event_id, deque())
