@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.agencies import document_agencies
-from nlp.kind import KIND_FEATURES, KindModel, document_kinds
+from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.tone import lexicon_tone, load_tone_model
@@ -144,15 +144,17 @@ def load_kind_model(embedder) -> KindModel | None:
     key = hashlib.sha1(json.dumps([embedder.name, embedder.max_length, str(getattr(embedder, "quantized", "")),
                                    KIND_FEATURES, [[it.get("title"), it.get("body"), it["kind"]] for it in items]],
                                   ensure_ascii=False).encode()).hexdigest()[:16]
-    path = _cache_dir() / f"kind-model-{key}.npy"
+    path = _cache_dir() / f"kind-model-{key}.npz"
     try:
-        return KindModel(np.load(path))
-    except (OSError, ValueError):
+        data = np.load(path)
+        return KindModel(data["weights"], KindMemory([str(t) for t in data["texts"]], data["embs"], data["kinds"]))
+    except (OSError, KeyError, ValueError):
         pass  # not fitted yet in this ZWGK_HOME
     texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
     docs = [item_document({**it, "column_type": "其他"}) for it in items]
     model = KindModel.fit(docs, embedder.encode(texts, kind="query"), [it["kind"] for it in items])
-    np.save(path, model.weights)
+    memory = model.memory
+    np.savez(path, weights=model.weights, texts=np.array(memory.texts, dtype=str), embs=memory.embs, kinds=memory.kinds)
     return model
 
 

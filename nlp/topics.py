@@ -227,15 +227,15 @@ RIDGE_L2 = 0.03
 
 
 class LabelRidge:
-    """Kernel ridge regression of a page's topics on the labelled pages (kernel: e5 cosine + page-bigram
+    """Kernel ridge regression of a page's labels (topics; kinds in nlp.kind) on the labelled pages (kernel: e5 cosine + page-bigram
     cosine + 1): a discriminative reading of the labels beside the centroids and nearest neighbours, which
     weigh every labelled page alike. Exact leave-one-out scores for the labelled pages themselves come
     in closed form (Y − α / diag(G)), so the head learns from scores of pages the ridge did not fit."""
 
-    def __init__(self, embs: np.ndarray, bg: np.ndarray, y: np.ndarray):
+    def __init__(self, embs: np.ndarray, bg: np.ndarray, y: np.ndarray, l2: float = RIDGE_L2):
         self.embs, self.bg = embs, bg
         K = RIDGE_E5 * (embs @ embs.T) + RIDGE_BG * (bg @ bg.T) + 1.0
-        G = np.linalg.inv(K.astype(np.float64) + RIDGE_L2 * np.eye(len(K)))
+        G = np.linalg.inv(K.astype(np.float64) + l2 * np.eye(len(K)))
         self.alpha = G @ y.astype(np.float64)
         self._loo = (y - self.alpha / np.diag(G)[:, None]).astype(np.float32)
 

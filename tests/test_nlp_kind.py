@@ -65,3 +65,24 @@ def test_data_release_cue_marks_published_figures():
     assert _page_cue(spot_check, "data_release")[1] == 1.0
     story = _doc("副市长调研社区养老服务", "副市长强调，要把好事办好、实事办实。")
     assert _page_cue(story, "data_release") == (0.0, 0.0, 0.0)
+
+
+def test_the_kind_model_read_back_from_its_cache_reads_pages_as_the_fitted_one(embedder, tmp_path, monkeypatch):
+    """load_kind_model fits on the labelled dev pages and writes weights and memory (texts, vectors, kinds); a
+    second load rebuilds the ridge from them, and both read new pages alike, the ridge's scores included."""
+    from nlp import classify
+    from nlp.kind import KINDS
+
+    monkeypatch.setenv("ZWGK_HOME", str(tmp_path))
+    fitted = classify.load_kind_model(embedder)
+    assert fitted is not None and list(tmp_path.rglob("kind-model-*.npz"))
+    loaded = classify.load_kind_model(embedder)
+    docs = [_doc("关于印发《北京市老旧小区综合整治工作方案》的通知", "各区人民政府：现将方案印发给你们。"),
+            _doc("市市场监管局行政处罚决定书", "当事人：某公司。经查，当事人销售不合格食品。"),
+            _doc("北京举行新闻发布会介绍冬季供暖", "主持人：各位记者朋友，上午好。")]
+    embs = embedder.encode([classify.doc_text(d.title, d.body) for d in docs], kind="query")
+    scores = fitted.memory.scores(docs, embs)
+    assert scores.shape == (3, len(KINDS))
+    np.testing.assert_allclose(loaded.memory.scores(docs, embs), scores, atol=1e-4)
+    assert loaded.predict(docs, embs) == fitted.predict(docs, embs)
+    assert fitted.predict(docs, embs) == ["policy", "penalty_notice", "press_conference"]
