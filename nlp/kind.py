@@ -13,6 +13,7 @@ import zlib
 import numpy as np
 
 from nlp.softmax import fit_softmax
+from nlp.topics import LabelRidge, PageBigrams, doc_text
 from zwgk.document import KINDS, Document
 from zwgk.text import normalize
 
@@ -180,8 +181,6 @@ def _design(docs: list[Document], embs: np.ndarray, ridge: np.ndarray) -> np.nda
 
 
 def _texts(docs: list[Document]) -> list[str]:
-    from nlp.topics import doc_text
-
     return [doc_text(d.title, d.body) for d in docs]
 
 
@@ -191,8 +190,6 @@ class KindMemory:
     apart, which the linear weights over the same vectors cannot do page by page."""
 
     def __init__(self, texts: list[str], embs: np.ndarray, kinds: np.ndarray):
-        from nlp.topics import LabelRidge, PageBigrams
-
         self.texts, self.embs, self.kinds = list(texts), np.asarray(embs, dtype=np.float32), np.asarray(kinds)
         self.bigrams = PageBigrams(self.texts)
         y = np.eye(len(KINDS), dtype=np.float32)[self.kinds]

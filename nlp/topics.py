@@ -290,6 +290,7 @@ class TopicScorer:
         self.lab_texts: list[str] = []  # and what was read of them (for the char-bigram evidence)
         self.page_bigrams: PageBigrams | None = None
         self.lab_bg: np.ndarray | None = None  # labelled documents in page-bigram space
+        self.ridge: LabelRidge | None = None  # and the ridge of their topics
         self.head: Head | None = None
         self.top_threshold = 0.5  # the best topic is kept from here (below: off plan)
         self.threshold = 0.5  # further topics (multi-label) from here
