@@ -8,7 +8,9 @@ once do not lose one.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,11 @@ NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes any length; a cap keeps one request from costing much more than another
 STORE_KINDS = ("users", "sessions", "audit")
-CONFLICT_RETRIES = 8
+# writers of one account record that lost a race re-read and retry, after a random wait that grows: ten wrong
+# passwords at once on a loaded 2-core box lost a writer 8 times in a row with immediate retries (CI 2026-12-03)
+CONFLICT_RETRIES = 40
+CONFLICT_WAIT_S = 0.005  # the first wait's upper bound; doubled per retry up to CONFLICT_WAIT_MAX_S
+CONFLICT_WAIT_MAX_S = 0.2
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults (RFC 9106 low-memory profile)
 _dummy_hash: str | None = None
@@ -159,7 +165,9 @@ def add_user(client: Elasticsearch, name: str, role: str, password: str) -> User
 
 def _change(client: Elasticsearch, name: str, change) -> User:
     """Apply change(user) → fields and write them if the record did not move meanwhile (else re-read, retry)."""
-    for _ in range(CONFLICT_RETRIES):
+    for attempt in range(CONFLICT_RETRIES):
+        if attempt:
+            time.sleep(random.uniform(0, min(CONFLICT_WAIT_S * 2 ** attempt, CONFLICT_WAIT_MAX_S)))
         found = _fetch(client, name)
         if found is None:
             raise AccountError(f"no user {name!r}")
