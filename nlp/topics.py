@@ -233,18 +233,22 @@ class LabelRidge:
     in closed form (Y − α / diag(G)), so the head learns from scores of pages the ridge did not fit."""
 
     def __init__(self, embs: np.ndarray, bg: np.ndarray, y: np.ndarray, l2: float = RIDGE_L2):
-        self.embs, self.bg = embs, bg
         K = RIDGE_E5 * (embs @ embs.T) + RIDGE_BG * (bg @ bg.T) + 1.0
         G = np.linalg.inv(K.astype(np.float64) + l2 * np.eye(len(K)))
-        self.alpha = G @ y.astype(np.float64)
-        self._loo = (y - self.alpha / np.diag(G)[:, None]).astype(np.float32)
+        alpha = G @ y.astype(np.float64)
+        self._loo = (y - alpha / np.diag(G)[:, None]).astype(np.float32)
+        # the kernel is linear in each space, so a new page's K(x, labelled) @ α is its vectors times these
+        # weights: neither the labelled pages' vectors (the bigram ones ~80 MB dense) nor a product with them
+        # per batch is needed
+        self.w_e5 = (RIDGE_E5 * (embs.T @ alpha)).astype(np.float32)
+        self.w_bg = (RIDGE_BG * (bg.T @ alpha)).astype(np.float32)
+        self.bias = alpha.sum(axis=0).astype(np.float32)
 
     def loo(self) -> np.ndarray:
         return self._loo
 
     def predict(self, embs: np.ndarray, bg: np.ndarray) -> np.ndarray:
-        K = RIDGE_E5 * (embs @ self.embs.T) + RIDGE_BG * (bg @ self.bg.T) + 1.0
-        return (K @ self.alpha).astype(np.float32)
+        return embs @ self.w_e5 + bg @ self.w_bg + self.bias
 
 
 def kind_affinity(topic_texts: list[str]) -> dict[str, np.ndarray]:
