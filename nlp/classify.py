@@ -12,10 +12,13 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from nlp.agencies import document_agencies
 from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds
@@ -78,17 +81,24 @@ class Classifier:
 
     def classify(self, docs: list[Document], batch_size: int = BATCH_SIZE) -> list[Document]:
         """Fill the nlp fields in place and return the same documents."""
-        for start in range(0, len(docs), batch_size):
-            self._classify_batch(docs[start : start + batch_size])
+        batches = [docs[start : start + batch_size] for start in range(0, len(docs), batch_size)]
+        # the next batch is encoded (torch kernels, outside the GIL) while this one's features run in Python
+        with ThreadPoolExecutor(1, thread_name_prefix="encode-ahead") as ahead:
+            pending = ahead.submit(self._embed, batches[0]) if batches else None
+            for i, batch in enumerate(batches):
+                texts, embs = pending.result()
+                if i + 1 < len(batches):
+                    pending = ahead.submit(self._embed, batches[i + 1])
+                self._classify_batch(batch, texts, embs)
         resolve_references(docs)
         return docs
 
-    def _classify_batch(self, docs: list[Document]) -> None:
-        if not docs:
-            return
+    def _embed(self, docs: list[Document]) -> tuple[list[str], np.ndarray]:
         texts = [doc_text(d.title, d.body) for d in docs]
         with self._lock.held():
-            embs = self.topics.embed_docs(texts)
+            return texts, self.topics.embed_docs(texts)
+
+    def _classify_batch(self, docs: list[Document], texts: list[str], embs: np.ndarray) -> None:
         for doc, kind in zip(docs, document_kinds(docs, embs, self.kinds), strict=True):
             doc.kind = kind
             doc.agencies = document_agencies(doc, self.registry)
