@@ -25,7 +25,7 @@ from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.tone import lexicon_tone, load_tone_model
-from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head
+from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head, user_labelled
 from zwgk.document import Document, TopicScore
 from zwgk.forks import ForkSafeLock
 from zwgk.jsonl import count_rows, json_line, keep_errors, read_jsonl_numbered, write_jsonl
@@ -140,15 +140,16 @@ class Classifier:
 
 
 def load_kind_model(embedder) -> KindModel | None:
-    """The kind model fitted on the labelled real pages' dev split (kinds do not depend on the plan),
-    cached on disk by model and labels; None without labelled pages."""
+    """The kind model fitted on the labelled real pages' dev split and the user's (ZWGK_LABELLED) lines that
+    carry a kind (kinds do not depend on the plan), cached on disk by model and labels; None without them."""
     import hashlib
 
     import numpy as np
 
     from nlp.topics import REALPAGES, _cache_dir, item_document
 
-    items = [it for it in load_labelled(REALPAGES, "dev") if it.get("kind")]
+    items = [it for it in [*load_labelled(REALPAGES, "dev"), *user_labelled()]
+             if it.get("kind") and it.get("split", "dev") == "dev"]  # kinds do not depend on the plan
     if len(items) < 20:
         return None
     key = hashlib.sha1(json.dumps([embedder.name, embedder.max_length, str(getattr(embedder, "quantized", "")),
@@ -185,7 +186,7 @@ def classifier_version() -> str:
                  embed_quantize(), embed.KERNEL_VERSION, onnx_int8.ONNX_VERSION, topics.off_plan_target()):
         h.update(f"{part}|".encode())
     here = Path(__file__).parent
-    for path in (*topics.LABELLED, *settings.plan_paths(), settings.agencies_path(),
+    for path in (*topics.LABELLED, *settings.labelled_paths(), *settings.plan_paths(), settings.agencies_path(),
                  tone.TONE_SET, *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "tone", "softmax", "agencies",
                                                                "topics"))):
         if path.exists():

@@ -1,4 +1,4 @@
-"""Subcommands of the nlp stage: `zwgk model prepare`, `zwgk classify`, `zwgk nlp eval`."""
+"""Subcommands of the nlp stage: `zwgk model prepare`, `zwgk classify`, `zwgk nlp eval`, `zwgk nlp sample`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,24 @@ def register(sub) -> None:
     ev.add_argument("--plan", default=None, help="plan file the --gold labels belong to (default: ZWGK_PLAN)")
     ev.add_argument("--json", action="store_true", help="print the full results as JSON")
     ev.set_defaults(func=_eval)
+    sample = nlp_sub.add_parser(
+        "sample",
+        help="pick pages of a crawl to label against your plan (then ZWGK_LABELLED=FILE)",
+        description="Writes N documents of IN (the crawler's documents.jsonl) spread over the plan's topics as "
+        "the classifier now reads them, with \"topics\" and \"kind\" null for a labeller to fill in by reading "
+        "(topic ids as `zwgk topics` lists them; [] for a page about none). ZWGK_LABELLED=OUT then fits the "
+        "plan's own topic head on the dev lines; `zwgk nlp eval --gold OUT --split heldout --plan PLAN` "
+        "measures it on the rest. Pages already in ZWGK_LABELLED's files are not picked again.",
+    )
+    sample.add_argument("--in", dest="in_path", required=True, help="JSON-lines file of documents")
+    sample.add_argument("--out", dest="out_path", required=True, help="JSON-lines file of pages to label")
+    sample.add_argument("--plan", default=None, help="the plan to label against (default: the first of ZWGK_PLAN)")
+    sample.add_argument("-n", type=count(1, 100_000), default=80,
+                        help="pages to pick (default 80: with 40 %% held out, the 48 left are above the 40 a plan's "
+                        "own head needs)")
+    sample.add_argument("--heldout", type=count(0, 90), default=40,
+                        help="percent of the pages marked held out, by URL hash (default 40; 0: fit on all)")
+    sample.set_defaults(func=_sample)
     nlp.set_defaults(func=lambda args: (nlp.print_help(), 2)[1])
 
 
@@ -78,6 +96,21 @@ def _classify(args: argparse.Namespace) -> int:
     if report.errors:
         print(f"{report.errors} bad lines kept in {report.errors_path}", file=sys.stderr)
     return 0 if not report.errors else 1
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from nlp.sample import sample_file
+
+    in_path = input_file(args.in_path)
+    plan = input_file(args.plan) if args.plan else None
+    out_path = output_file(args.out_path, in_path)  # answered before the model loads
+    try:
+        written = sample_file(in_path, out_path, plan, args.n, args.heldout)
+    except ValueError as exc:
+        print(f"zwgk nlp sample: {exc}", file=sys.stderr)
+        return 2
+    print(f"{written} pages to label → {out_path}", file=sys.stderr)
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -43,6 +43,10 @@ _SOURCE_DIGEST = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
 
 DOC_BODY_CHARS = 256
 MAX_TOPICS = 3
+# labelled pages a plan needs before it gets a head of its own (bench/bench_fewshot.py, mean of 3 seeds, top-1 of
+# the transfer head → own head at 20 / 40 labelled pages: Weifang 0.685 → 0.793 / 0.857, Dongcheng 0.709 → 0.577 /
+# 0.956: at 20 the off-plan threshold, calibrated on a handful of off-plan pages, abstained on a third)
+MIN_LABELLED = 40
 MIN_CHARS = 12  # a page with less text than this (网站地图, 联系我们) is about no topic
 HEAD_VERSION = 12  # part of the head cache key, with this module's source (features and fitting live here)
 DEVSET = Path(__file__).parent / "data" / "devset.jsonl"  # written in the plan's words (see build_devset)
@@ -303,6 +307,7 @@ class TopicScorer:
 
     def __init__(self, plan, embedder, labelled: list[dict] | None = None):
         self.topics = TopicTexts.from_plan(plan)
+        self.plan_name = plan.name
         self.embedder = embedder
         self.keywords = KeywordScorer(self.topics.texts)
         self.bigrams = KeywordScorer(self.topics.texts, analyzer=char_bigrams)
@@ -430,8 +435,10 @@ class TopicScorer:
             topics = [t for t in item.get("topics") or [] if t in self.index]
             if topics or item.get("topics") == []:
                 rows.append((item, topics))
-        if len(rows) < 20:
-            log.info("only %d labelled documents: topic head not trained", len(rows))
+        if len(rows) < MIN_LABELLED:
+            (log.warning if rows else log.info)(
+                "%d labelled documents of %s, fewer than the %d a head of its own needs: not trained (the transfer "
+                "head scores it)", len(rows), self.plan_name, MIN_LABELLED)
             return
         texts = [doc_text(it.get("title", ""), it.get("body", "")) for it, _ in rows]
         docs = [item_document(it) for it, _ in rows]
@@ -641,14 +648,35 @@ def item_document(item: dict):
 
 
 def load_labelled(path: Path | None = None, split: str | None = "dev", plan=None) -> list[dict]:
-    """Labelled documents: for the head, the dev split of the bundled sets (LABELLED; never a held-out
-    page), or one split (None: all) of a given file; with a plan, only those labelled against it (see
-    `labelled_for`)."""
+    """Labelled documents: for the head, the dev split of the bundled sets (LABELLED) and of the user's own
+    (`user_labelled`), never a held-out page; or one split (None: all) of a given file; with a plan, only
+    those labelled against it (see `labelled_for`)."""
     from zwgk.jsonl import read_jsonl
 
     items = [it for p in ([Path(path)] if path else LABELLED) for it in read_jsonl(p)]
+    if path is None:
+        items += user_labelled()
     items = [it for it in items if split is None or it.get("split", "dev") == split]
     return labelled_for(plan, items) if plan is not None else items
+
+
+def user_labelled() -> list[dict]:
+    """The lines of the files ZWGK_LABELLED names (pages labelled against a plan in force, e.g. by filling in
+    `zwgk nlp sample`'s output). A missing file is an error; a line that names no plan, or whose topics are
+    not filled in, teaches nothing and is left out with a warning."""
+    from zwgk.jsonl import read_jsonl
+
+    out = []
+    for path in settings.labelled_paths():
+        if not path.is_file():
+            raise ValueError(f"ZWGK_LABELLED names {path}: no such file")
+        rows = list(read_jsonl(path))
+        good = [it for it in rows if it.get("plan") and isinstance(it.get("topics"), list)]
+        if len(good) < len(rows):
+            log.warning("%s: %d of %d lines name no plan or have no topics list (null: not labelled yet): left out",
+                        path, len(rows) - len(good), len(rows))
+        out += good
+    return out
 
 
 def labelled_for(plan, items: list[dict]) -> list[dict]:

@@ -42,6 +42,12 @@ def plan_paths() -> list[Path]:
     return out or [PACKAGED_PLAN]
 
 
+def labelled_paths() -> list[Path]:
+    """Pages a user labelled against their plans (JSON lines, the bundled sets' fields; several files separated
+    by os.pathsep): env ZWGK_LABELLED, read beside the bundled sets. Each line names its plan in "plan"."""
+    return [Path(part) for part in filter(None, (os.environ.get("ZWGK_LABELLED") or "").split(os.pathsep))]
+
+
 def plan_path() -> Path:
     """The first plan in force (the only one, unless ZWGK_PLAN names several: see plan_paths)."""
     return plan_paths()[0]

@@ -35,10 +35,10 @@ FIELDS = ("id", "url", "title", "body", "topics", "kind", "region", "script", "s
           "labeller", "plan", "split", "origin")
 
 
-def split_of(url: str) -> str:
+def split_of(url: str, heldout_percent: int = HELDOUT_PERCENT) -> str:
     """Fixed split by a hash of the canonical URL: "heldout" or "dev"."""
     digest = int(hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest(), 16)
-    return "heldout" if digest % 100 < HELDOUT_PERCENT else "dev"
+    return "heldout" if digest % 100 < heldout_percent else "dev"
 
 
 def _title_key(title: str) -> str:
