@@ -404,6 +404,7 @@ class TopicScorer:
     # ---- head --------------------------------------------------------------------------------------
     def _fit_cached(self, labelled: list[dict], cols: tuple[int, ...]) -> None:
         """Fit once per (plan, model, labels, features); later processes load the head from the cache."""
+        self._warn_unknown_ids(labelled)
         labels_key = json.dumps([[it.get("title"), it.get("body"), it.get("topics")] for it in labelled],
                                 ensure_ascii=False)
         key = hashlib.sha1(f"{HEAD_VERSION}|{_SOURCE_DIGEST}|{self.topics.digest}|{self._model_key()}|{cols}|{off_plan_target()}|{labels_key}"
@@ -423,6 +424,15 @@ class TopicScorer:
             np.savez(path, weights=h.weights, mean=h.mean, std=h.std, cols=np.array(h.cols),
                      top_threshold=h.top_threshold, threshold=h.threshold,
                      lab_embs=self.lab_embs, lab_y=self.lab_y, lab_texts=np.array(self.lab_texts, dtype=str))
+
+    def _warn_unknown_ids(self, labelled: list[dict]) -> None:
+        """A topic id the plan does not have is a labelling slip whose page would be lost without a word (a
+        section id, 1.2 where the plan's leaves are 1.2.x, only says too little to learn a leaf from)."""
+        unknown = sorted({str(t) for item in labelled for t in item.get("topics") or []
+                          if t not in self.index and not any(k.startswith(f"{t}.") for k in self.index)})
+        if unknown:
+            log.warning("labelled documents name topic ids %s has not (%s): those ids are left out",
+                        self.plan_name, "、".join(unknown[:10]) + (" …" if len(unknown) > 10 else ""))
 
     def fit(self, labelled: list[dict], cols: tuple[int, ...] = tuple(range(len(FEATURES)))) -> None:
         """Fit the labelled memory (centroids, nearest neighbours), the logistic head over the feature

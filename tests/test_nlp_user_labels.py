@@ -21,7 +21,9 @@ def _write(path, rows) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-def test_pages_a_user_labelled_give_their_plan_its_own_head(classifier, tmp_path, monkeypatch):
+def test_pages_a_user_labelled_give_their_plan_its_own_head(classifier, tmp_path, monkeypatch, caplog):
+    import logging
+
     from nlp.classify import Classifier
     from nlp.topics import FEATURES, PLAN_FEATURES, doc_text
     from zwgk.plan import load_plan
@@ -31,11 +33,16 @@ def test_pages_a_user_labelled_give_their_plan_its_own_head(classifier, tmp_path
     held = [{**p, "split": "heldout"} for p in pages[40:50]]
     unlabelled = [{**p, "split": "dev", "topics": None} for p in pages[50:55]]
     no_plan = [{k: v for k, v in p.items() if k != "plan"} | {"split": "dev"} for p in pages[55:60]]
+    slip = [{**pages[60], "split": "dev", "topics": ["9.9"]}]  # an id the plan has not: warned, not learnt
     path = tmp_path / "mine.jsonl"
-    _write(path, dev + held + unlabelled + no_plan)
+    _write(path, dev + held + unlabelled + no_plan + slip)
     monkeypatch.setenv("ZWGK_LABELLED", str(path))
 
-    scorer = Classifier(plan=load_plan(WEIFANG_PLAN), registry=classifier.registry, embedder=classifier.embedder).topics
+    with caplog.at_level(logging.WARNING, logger="nlp.topics"):
+        scorer = Classifier(plan=load_plan(WEIFANG_PLAN), registry=classifier.registry,
+                            embedder=classifier.embedder).topics
+    assert "name topic ids 潍坊市2017年政务公开工作要点实施方案 has not (9.9)" in caplog.text
+    assert "10 of 61 lines name no plan or have no topics list" in caplog.text
     assert scorer.head is not None and scorer.head.cols == tuple(range(len(FEATURES))) != PLAN_FEATURES
     learnt = set(scorer.lab_texts)
     assert learnt == {doc_text(p.get("title", ""), p.get("body", "")) for p in dev}
