@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(args.seeds):
                 order = sorted(items, key=lambda it: hashlib.sha1(f"{seed}|{it['url']}".encode()).hexdigest())
                 test, rest = order[-args.test:], order[:-args.test]
+                gold = Path(tmp) / f"{spec.plan.stem}-{seed}.jsonl"  # the pages scored; the head gets its own
+                write_jsonl(gold, [{**it, "split": "heldout"} for it in test])
                 for n in [0, *[s for s in args.sizes if s < len(rest)], len(rest)]:
                     train = [{**it, "split": "dev"} for it in rest[:n]]
-                    gold = Path(tmp) / f"{spec.plan.stem}-{seed}-{n}.jsonl"
-                    write_jsonl(gold, train + [{**it, "split": "heldout"} for it in test])
                     clf = Classifier(plan=plan, registry=base.registry, embedder=base.embedder, labelled=train)
                     result = evaluate(gold, "heldout", classifier=clf)
                     c, b = result["systems"]["classifier"], result["systems"]["char-bigram"]

@@ -189,7 +189,7 @@ def classifier_version() -> str:
     for path in (*topics.LABELLED, *settings.labelled_paths(), *settings.plan_paths(), settings.agencies_path(),
                  tone.TONE_SET, *(here / f"{name}.py" for name in ("kind", "links", "sentiment", "tone", "softmax", "agencies",
                                                                "topics"))):
-        if path.exists():
+        if path.is_file():  # ZWGK_LABELLED may name a folder by mistake: user_labelled says so, not this hash
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

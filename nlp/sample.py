@@ -18,6 +18,8 @@ from collections import defaultdict
 from itertools import zip_longest
 from pathlib import Path
 
+from tqdm import tqdm
+
 from nlp.data.build_realpages import split_of
 from zwgk.document import Document
 from zwgk.jsonl import read_jsonl, write_jsonl_atomic
@@ -25,6 +27,7 @@ from zwgk.jsonl import read_jsonl, write_jsonl_atomic
 log = logging.getLogger(__name__)
 
 BODY_CHARS = 600  # what a labeller reads and the head learns from (as in the bundled sets)
+CLASSIFY_CHUNK = 256  # documents per progress step (as `zwgk classify`)
 
 
 def _order(url: str) -> str:
@@ -61,7 +64,10 @@ def sample_file(in_path: Path, out_path: Path, plan_path: Path | None, n: int, h
             docs.append(doc)
     if not docs:
         raise ValueError(f"{in_path}: no documents to sample")
-    Classifier(plan=plan).classify(docs)  # the plan's own labels where there are some, else the transfer head
+    classifier = Classifier(plan=plan)  # the plan's own labels where there are some, else the transfer head
+    with tqdm(total=len(docs), unit="doc", desc="classify") as bar:  # a crawl's worth takes minutes
+        for start in range(0, len(docs), CLASSIFY_CHUNK):
+            bar.update(len(classifier.classify(docs[start : start + CLASSIFY_CHUNK])))
     chosen = pick([d.topics[0].id if d.topics else None for d in docs], [d.url for d in docs], n)
     rows = [{"id": f"label{k + 1:04d}", "url": docs[i].url, "title": docs[i].title,
              "body": (docs[i].body or "")[:BODY_CHARS], "plan": plan.name,

@@ -674,19 +674,27 @@ def user_labelled() -> list[dict]:
     """The lines of the files ZWGK_LABELLED names (pages labelled against a plan in force, e.g. by filling in
     `zwgk nlp sample`'s output). A missing file is an error; a line that names no plan, or whose topics are
     not filled in, teaches nothing and is left out with a warning."""
-    from zwgk.jsonl import read_jsonl
-
     out = []
     for path in settings.labelled_paths():
         if not path.is_file():
-            raise ValueError(f"ZWGK_LABELLED names {path}: no such file")
-        rows = list(read_jsonl(path))
-        good = [it for it in rows if it.get("plan") and isinstance(it.get("topics"), list)]
-        if len(good) < len(rows):
-            log.warning("%s: %d of %d lines name no plan or have no topics list (null: not labelled yet): left out",
-                        path, len(rows) - len(good), len(rows))
-        out += good
+            raise ValueError(f"ZWGK_LABELLED names {path}: {'not a file' if path.exists() else 'no such file'}")
+        stat = path.stat()
+        out += [dict(it) for it in _user_file(str(path), stat.st_mtime_ns, stat.st_size)]  # copies: callers own them
     return out
+
+
+@lru_cache(maxsize=8)
+def _user_file(path: str, mtime_ns: int, size: int) -> tuple[dict, ...]:
+    """One version of a user's labelled file, read once per process (a classifier asks for it per plan, for the
+    transfer head and for the kind model), so its warning is said once too."""
+    from zwgk.jsonl import read_jsonl
+
+    rows = list(read_jsonl(path))
+    good = tuple(it for it in rows if it.get("plan") and isinstance(it.get("topics"), list))
+    if len(good) < len(rows):
+        log.warning("%s: %d of %d lines name no plan or have no topics list (null: not labelled yet): left out",
+                    path, len(rows) - len(good), len(rows))
+    return good
 
 
 def labelled_for(plan, items: list[dict]) -> list[dict]:
