@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp.classify import embed_max_tokens, embed_quantize
     from nlp.embed import load_embedder
     from nlp.evaluate import per_kind
-    from nlp.kind import KindModel
+    from nlp.kind import KindModel, kind_vectors, text_kinds
     from nlp.topics import REALPAGES, doc_text, item_document, load_labelled
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,15 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     assert all(it.get("split") == "dev" for it in items)
     texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
     embedder = load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
-    embs = np.asarray(embedder.encode(texts, kind="query"))
+    vecs = kind_vectors(*embedder.encode_with_style(texts, kind="query"))
     docs = [item_document({**it, "column_type": "其他"}) for it in items]
     gold = [it["kind"] for it in items]
     fold = np.array([fold_of(it["url"], args.folds) for it in items])
     pred = [""] * len(items)
     for f in range(args.folds):
         train, test = np.where(fold != f)[0], np.where(fold == f)[0]
-        model = KindModel.fit([docs[i] for i in train], embs[train], [gold[i] for i in train])
-        for i, k in zip(test, model.predict([docs[i] for i in test], embs[test]), strict=True):
+        model = KindModel.fit([docs[i] for i in train], vecs[train], [gold[i] for i in train])
+        for i, k in zip(test, text_kinds([docs[i] for i in test], vecs[test], model), strict=True):
             pred[i] = k
     acc = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
     print(f"kind, {args.folds}-fold CV on {len(items)} dev real pages: accuracy {acc:.3f}")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nlp.agencies import document_agencies
-from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds
+from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds, kind_vectors
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.tone import lexicon_tone, load_tone_model
@@ -86,20 +86,21 @@ class Classifier:
         with ThreadPoolExecutor(1, thread_name_prefix="encode-ahead") as ahead:
             pending = ahead.submit(self._embed, batches[0]) if batches else None
             for i, batch in enumerate(batches):
-                texts, embs = pending.result()
+                texts, embs, style = pending.result()
                 if i + 1 < len(batches):
                     pending = ahead.submit(self._embed, batches[i + 1])
-                self._classify_batch(batch, texts, embs)
+                self._classify_batch(batch, texts, embs, style)
         resolve_references(docs)
         return docs
 
-    def _embed(self, docs: list[Document]) -> tuple[list[str], np.ndarray]:
+    def _embed(self, docs: list[Document]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """What was read of each document, its e5 vector (topics, tone) and its style vector (kind)."""
         texts = [doc_text(d.title, d.body) for d in docs]
         with self._lock.held():
-            return texts, self.topics.embed_docs(texts)
+            return texts, *self.embedder.encode_with_style(texts, kind="query")
 
-    def _classify_batch(self, docs: list[Document], texts: list[str], embs: np.ndarray) -> None:
-        for doc, kind in zip(docs, document_kinds(docs, embs, self.kinds), strict=True):
+    def _classify_batch(self, docs: list[Document], texts: list[str], embs: np.ndarray, style: np.ndarray) -> None:
+        for doc, kind in zip(docs, document_kinds(docs, kind_vectors(embs, style), self.kinds), strict=True):
             doc.kind = kind
             doc.agencies = document_agencies(doc, self.registry)
         for doc, topics in zip(docs, self._topics(docs, texts, embs), strict=True):
@@ -163,7 +164,7 @@ def load_kind_model(embedder) -> KindModel | None:
         pass  # not fitted yet in this ZWGK_HOME
     texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
     docs = [item_document({**it, "column_type": "其他"}) for it in items]
-    model = KindModel.fit(docs, embedder.encode(texts, kind="query"), [it["kind"] for it in items])
+    model = KindModel.fit(docs, kind_vectors(*embedder.encode_with_style(texts, kind="query")), [it["kind"] for it in items])
     memory = model.memory
     np.savez(path, weights=model.weights, texts=np.array(memory.texts, dtype=str), embs=memory.embs, kinds=memory.kinds)
     return model

@@ -161,7 +161,8 @@ class Embedder:
                 self._quantize_linear()
             elif mode == "rowwise":
                 self._quantize_rowwise()
-        self.dim = int(AutoConfig.from_pretrained(name, local_files_only=offline).hidden_size)
+        config = AutoConfig.from_pretrained(name, local_files_only=offline)
+        self.dim, self.depth = int(config.hidden_size), int(config.num_hidden_layers)
         self._torch = torch
         self._lock = ForkSafeLock()  # one encode call at a time per process (its workers use the cores)
 
@@ -218,6 +219,23 @@ class Embedder:
 
     def encode(self, texts: list[str], kind: str = "passage", batch_size: int = ENCODE_BATCH) -> np.ndarray:
         """Embed texts as e5 passages or queries; shape (len(texts), dim), rows L2-normalised."""
+        return self._encode(texts, kind, batch_size, style=False)[0]
+
+    def encode_with_style(self, texts: list[str], kind: str = "passage",
+                          batch_size: int = ENCODE_BATCH) -> tuple[np.ndarray, np.ndarray]:
+        """`encode`'s rows, and beside them each text's style vector from the same forward pass: the mean-pooled
+        hidden states of the middle layers (`style_layers`), each L2-normalised, side by side, shape
+        (len(texts), dim * len(style_layers)). The middle layers still carry how a text is written (a
+        transcript's 问/答, a 文件's 各区… opening) that the last layer, shaped for meaning, has smoothed away:
+        beside the last layer's vector they lift kind from text by about a point (bench/bench_kind_cv.py).
+        ONNX Runtime returns only the pooled last layer, so there the style vectors are zeros."""
+        return self._encode(texts, kind, batch_size, style=True)
+
+    def style_layers(self) -> tuple[int, ...]:
+        """Hidden-state indices read for style: half and two thirds of the way up (6 and 8 of e5-small's 12)."""
+        return style_layers(self.depth)
+
+    def _encode(self, texts: list[str], kind: str, batch_size: int, style: bool) -> tuple[np.ndarray, np.ndarray]:
         if kind not in PREFIXES:
             raise ValueError(f"kind must be one of {sorted(PREFIXES)}")
         if isinstance(texts, str):
@@ -225,8 +243,10 @@ class Embedder:
         prefix = PREFIXES[kind] if self.use_prefixes else ""
         prepared = [prefix + (t or "").strip() for t in texts]
         out = np.zeros((len(prepared), self.dim), dtype=np.float32)
+        layers = self.style_layers() if style else ()
+        styled = np.zeros((len(prepared), self.dim * len(layers)), dtype=np.float32)
         if not prepared:
-            return out
+            return out, styled
         # Batches hold documents of exactly the same token count: no padding at all, so a document runs
         # through the same arithmetic alone or in any batch (padding changes the summation order inside
         # attention, and with int8 activations such last-bit differences can flip a rounding step).
@@ -246,8 +266,10 @@ class Embedder:
             with torch.inference_mode():  # thread-local, so entered in each worker
                 inputs = {key: torch.tensor([encoded[key][i] for i in idx])
                           for key in ("input_ids", "attention_mask", "token_type_ids") if key in encoded}
-                hidden = self.model(**inputs).last_hidden_state
-                out[idx] = torch.nn.functional.normalize(hidden.float().mean(dim=1), p=2, dim=1).numpy()
+                result = self.model(**inputs, output_hidden_states=bool(layers))
+                out[idx] = _pooled(torch, result.last_hidden_state)
+                if layers:
+                    styled[idx] = np.hstack([_pooled(torch, result.hidden_states[j]) for j in layers])
 
         with self._lock.held():
             if self.workers == 1 or len(batches) == 1:
@@ -255,7 +277,18 @@ class Embedder:
                     run(idx)
             else:
                 list(self._workers().map(run, batches))  # consumed, so a worker's exception is raised here
-        return out
+        return out, styled
+
+
+def style_layers(depth: int) -> tuple[int, ...]:
+    """Hidden-state indices (0: the token embeddings) half and two thirds of the way up an encoder of `depth`
+    layers (bench/bench_kind_cv.py on e5-small's 12: 6 alone 0.831, 6 + 8 0.835, 4 + 6 + 8 0.834, none 0.822)."""
+    return tuple(sorted({max(1, round(depth / 2)), max(1, round(depth * 2 / 3))}))
+
+
+def _pooled(torch, hidden) -> np.ndarray:
+    """Mean over a batch's tokens (batches hold no padding: see `_encode`), rows L2-normalised."""
+    return torch.nn.functional.normalize(hidden.float().mean(dim=1), p=2, dim=1).numpy()
 
 
 @lru_cache(maxsize=4)

@@ -35,6 +35,22 @@ def test_default_encoder_is_batch_independent(classifier):
     assert float(alone[0] @ alone[1]) < 0.95  # and different texts stay apart
 
 
+def test_style_vectors_come_from_the_same_pass_and_do_not_depend_on_the_batch(classifier):
+    """encode_with_style gives encode's rows unchanged and, beside them, middle-layer vectors (what the kind
+    model reads) that are a document's own: alone or among others, the same rows, each layer unit length."""
+    embedder = classifier.embedder
+    texts = [doc_text(t, b) for t, b in TEXTS]
+    embs, style = embedder.encode_with_style(texts, kind="query")
+    assert np.abs(embs - embedder.encode(texts, kind="query")).max() < 1e-6
+    layers = embedder.style_layers()
+    assert style.shape == (len(texts), embedder.dim * len(layers)) and 0 < layers[0] < embedder.depth
+    alone = np.vstack([embedder.encode_with_style([t], kind="query")[1] for t in texts])
+    assert np.abs(style - alone).max() < 1e-6
+    norms = np.linalg.norm(style.reshape(len(texts), len(layers), embedder.dim), axis=2)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-5)
+    assert np.abs(style[:, : embedder.dim] - embs).max() > 0.1  # a middle layer, not the last one again
+
+
 def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
     """Many small batches of one length, run by the worker threads at once, give each text the vector it
     gets alone: a worker never reads another's int8 activations (attention's q/k/v share them per thread)."""

@@ -1,10 +1,21 @@
-"""The kind model's feature functions (no model load): page cues, hashed character n-grams, the design."""
+"""The kind model's feature functions (no model load): page cues, hashed character n-grams, the design, the
+explainer-title rule; and the fitted model read back from its cache."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from nlp.kind import _PAGE_CUES, NGRAM_DIM, cue_features, hashed_ngrams, ngram_features, strip_pinyin
+from nlp.embed import style_layers
+from nlp.kind import (
+    _PAGE_CUES,
+    NGRAM_DIM,
+    _interpretation_by_title,
+    cue_features,
+    hashed_ngrams,
+    ngram_features,
+    strip_pinyin,
+)
 from zwgk.document import Document
 
 
@@ -71,7 +82,7 @@ def test_the_kind_model_read_back_from_its_cache_reads_pages_as_the_fitted_one(e
     """load_kind_model fits on the labelled dev pages and writes weights and memory (texts, vectors, kinds); a
     second load rebuilds the ridge from them, and both read new pages alike, the ridge's scores included."""
     from nlp import classify
-    from nlp.kind import KINDS
+    from nlp.kind import KINDS, kind_vectors
 
     monkeypatch.setenv("ZWGK_HOME", str(tmp_path))
     fitted = classify.load_kind_model(embedder)
@@ -80,9 +91,30 @@ def test_the_kind_model_read_back_from_its_cache_reads_pages_as_the_fitted_one(e
     docs = [_doc("关于印发《北京市老旧小区综合整治工作方案》的通知", "各区人民政府：现将方案印发给你们。"),
             _doc("市市场监管局行政处罚决定书", "当事人：某公司。经查，当事人销售不合格食品。"),
             _doc("北京举行新闻发布会介绍冬季供暖", "主持人：各位记者朋友，上午好。")]
-    embs = embedder.encode([classify.doc_text(d.title, d.body) for d in docs], kind="query")
+    embs = kind_vectors(*embedder.encode_with_style([classify.doc_text(d.title, d.body) for d in docs], kind="query"))
     scores = fitted.memory.scores(docs, embs)
     assert scores.shape == (3, len(KINDS))
     np.testing.assert_allclose(loaded.memory.scores(docs, embs), scores, atol=1e-4)
     assert loaded.predict(docs, embs) == fitted.predict(docs, embs)
     assert fitted.predict(docs, embs) == ["policy", "penalty_notice", "press_conference"]
+
+
+@pytest.mark.parametrize(("title", "read", "kind"), [
+    ("关于“二十条优化措施”，国家卫健委七问七答来了", "news", "interpretation"),
+    ("一图读懂｜参加北京市城乡居民医保，能享受哪些待遇？", "other", "interpretation"),
+    ("《政府工作報告》圖解", "notice", "interpretation"),
+    ("国务院新闻办吹风会解读《政府工作报告》修改情况", "press_conference", "press_conference"),  # the briefing
+    ("自治区发展改革委关于进一步加强重要政策解读工作的通知", "policy", "policy"),  # issues a 文件
+    ("引言：政策解读的重要性与挑战", "other", "other"),  # about interpreting as a duty
+    ("北京市临时救助实施办法", "policy", "policy"),
+])
+def test_an_explainers_title_has_the_last_word(title, read, kind):
+    """Whatever the model read, a title that calls the page an explainer makes it an interpretation, unless the
+    title names the press event, issues a 文件 or is about interpreting as a duty."""
+    assert _interpretation_by_title(_doc(title), read) == kind
+
+
+def test_style_layers_sit_in_the_middle_of_any_depth():
+    assert style_layers(12) == (6, 8)
+    assert style_layers(6) == (3, 4)
+    assert all(0 < j < depth for depth in (2, 4, 24) for j in style_layers(depth))
