@@ -213,9 +213,9 @@ class KindModel:
     opening, its `kind_vectors` (the e5 vector the topic scorer computes anyway, beside the style vector of
     the same pass) and the labelled pages' kernel ridge scores (`KindMemory`; dev CV 0.803 → 0.822), fitted on
     labelled real pages with balanced class weights. With the explainer-title rule after it (`text_kinds`) it
-    reads 0.817 of the 873 held-out real pages' kinds right (2026-12-04 16:30; 0.798 without the style vector
-    and with the narrower rule), where the rules alone read about 0.5 and a char-bigram centroid 0.62
-    (bench/RESULTS.md). Features are chosen by bench/bench_kind_cv.py on the dev split only."""
+    reads 0.809 of the 905 held-out real pages' kinds right (2026-12-04 17:00; 0.798 on the former 873 without
+    the style vector and with the narrower rule), where the rules alone read about 0.5 and a char-bigram
+    centroid 0.61 (bench/RESULTS.md). Features are chosen by bench/bench_kind_cv.py on the dev split only."""
 
     def __init__(self, weights: np.ndarray, memory: KindMemory):
         self.weights = weights  # (cues + dim + ngrams + kinds + 1, kinds)
