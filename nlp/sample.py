@@ -20,13 +20,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nlp.data.build_realpages import split_of
+from nlp.data.build_realpages import BODY_CHARS, split_of  # what a labeller reads, as in the bundled sets
 from zwgk.document import Document
 from zwgk.jsonl import read_jsonl, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
 
-BODY_CHARS = 600  # what a labeller reads and the head learns from (as in the bundled sets)
 CLASSIFY_CHUNK = 256  # documents per progress step (as `zwgk classify`)
 
 
