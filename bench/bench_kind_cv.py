@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp.embed import load_embedder
     from nlp.evaluate import per_kind
     from nlp.kind import KindModel, kind_vectors, text_kinds
-    from nlp.topics import REALPAGES, doc_text, item_document, load_labelled
+    from nlp.topics import DOC_ROLE, REALPAGES, doc_text, item_document, load_labelled
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     assert all(it.get("split") == "dev" for it in items)
     texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
     embedder = load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
-    vecs = kind_vectors(*embedder.encode_with_style(texts, kind="query"))
+    vecs = kind_vectors(*embedder.encode_with_style(texts, kind=DOC_ROLE))
     docs = [item_document({**it, "column_type": "其他"}) for it in items]
     gold = [it["kind"] for it in items]
     fold = np.array([fold_of(it["url"], args.folds) for it in items])

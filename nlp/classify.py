@@ -25,7 +25,15 @@ from nlp.kind import KIND_FEATURES, KindMemory, KindModel, document_kinds, kind_
 from nlp.links import policy_reference, resolve_references
 from nlp.sentiment import sentiment_score
 from nlp.tone import lexicon_tone, load_tone_model
-from nlp.topics import MAX_TOPICS, TopicScorer, doc_text, load_labelled, transfer_head, user_labelled
+from nlp.topics import (
+    DOC_ROLE,
+    MAX_TOPICS,
+    TopicScorer,
+    doc_text,
+    load_labelled,
+    transfer_head,
+    user_labelled,
+)
 from zwgk.document import Document, TopicScore
 from zwgk.forks import ForkSafeLock
 from zwgk.jsonl import count_rows, json_line, keep_errors, read_jsonl_numbered, write_jsonl
@@ -97,7 +105,7 @@ class Classifier:
         """What was read of each document, its e5 vector (topics, tone) and its style vector (kind)."""
         texts = [doc_text(d.title, d.body) for d in docs]
         with self._lock.held():
-            return texts, *self.embedder.encode_with_style(texts, kind="query")
+            return texts, *self.embedder.encode_with_style(texts, kind=DOC_ROLE)
 
     def _classify_batch(self, docs: list[Document], texts: list[str], embs: np.ndarray, style: np.ndarray) -> None:
         for doc, kind in zip(docs, document_kinds(docs, kind_vectors(embs, style), self.kinds), strict=True):
@@ -164,7 +172,7 @@ def load_kind_model(embedder) -> KindModel | None:
         pass  # not fitted yet in this ZWGK_HOME
     texts = [doc_text(it.get("title", ""), it.get("body", "")) for it in items]
     docs = [item_document({**it, "column_type": "其他"}) for it in items]
-    model = KindModel.fit(docs, kind_vectors(*embedder.encode_with_style(texts, kind="query")), [it["kind"] for it in items])
+    model = KindModel.fit(docs, kind_vectors(*embedder.encode_with_style(texts, kind=DOC_ROLE)), [it["kind"] for it in items])
     memory = model.memory
     np.savez(path, weights=model.weights, texts=np.array(memory.texts, dtype=str), embs=memory.embs, kinds=memory.kinds)
     return model

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -164,7 +165,28 @@ class Embedder:
         config = AutoConfig.from_pretrained(name, local_files_only=offline)
         self.dim, self.depth = int(config.hidden_size), int(config.num_hidden_layers)
         self._torch = torch
+        self._style = threading.local()  # per worker thread: the style layers' pooled states of its batch
+        self._style_hooked = self.model is not None and self._hook_style_layers()
         self._lock = ForkSafeLock()  # one encode call at a time per process (its workers use the cores)
+
+    def _hook_style_layers(self) -> bool:
+        """Pool each style layer's output as the layer runs (forward hooks), so a batch keeps two pooled rows
+        per document instead of every layer's hidden states (`output_hidden_states`: 13 x 6 MB per 16-page
+        batch and worker). False, with a warning, for an encoder without a BERT-style `encoder.layer` list."""
+        blocks = getattr(getattr(self.model, "encoder", None), "layer", None)
+        if blocks is None or len(blocks) != self.depth:
+            log.warning("%s has no encoder.layer list: style vectors (kind) are zeros", self.name)
+            return False
+        for j in self.style_layers():  # hidden state j is the output of block j - 1 (0: the embeddings)
+            blocks[j - 1].register_forward_hook(self._keep_style(j))
+        return True
+
+    def _keep_style(self, j: int):
+        def hook(_module, _args, output) -> None:
+            wanted = getattr(self._style, "pooled", None)
+            if wanted is not None:  # only inside encode_with_style, in this thread
+                wanted[j] = _pooled(self._torch, output[0] if isinstance(output, tuple) else output)
+        return hook
 
     def _use_onnx(self, model_dir: Path | None) -> None:
         """ONNX Runtime int8 from the exported file (exported now from the local weights if missing)."""
@@ -228,7 +250,8 @@ class Embedder:
         (len(texts), dim * len(style_layers)). The middle layers still carry how a text is written (a
         transcript's 问/答, a 文件's 各区… opening) that the last layer, shaped for meaning, has smoothed away:
         beside the last layer's vector they lift kind from text by about a point (bench/bench_kind_cv.py).
-        ONNX Runtime returns only the pooled last layer, so there the style vectors are zeros."""
+        ONNX Runtime returns only the pooled last layer, so there (and for an encoder without a BERT-style layer
+        list) the style vectors are zeros."""
         return self._encode(texts, kind, batch_size, style=True)
 
     def style_layers(self) -> tuple[int, ...]:
@@ -243,8 +266,9 @@ class Embedder:
         prefix = PREFIXES[kind] if self.use_prefixes else ""
         prepared = [prefix + (t or "").strip() for t in texts]
         out = np.zeros((len(prepared), self.dim), dtype=np.float32)
-        layers = self.style_layers() if style else ()
-        styled = np.zeros((len(prepared), self.dim * len(layers)), dtype=np.float32)
+        layers = self.style_layers() if style and self._style_hooked else ()
+        width = self.dim * len(self.style_layers()) if style else 0
+        styled = np.zeros((len(prepared), width), dtype=np.float32)
         if not prepared:
             return out, styled
         # Batches hold documents of exactly the same token count: no padding at all, so a document runs
@@ -266,10 +290,13 @@ class Embedder:
             with torch.inference_mode():  # thread-local, so entered in each worker
                 inputs = {key: torch.tensor([encoded[key][i] for i in idx])
                           for key in ("input_ids", "attention_mask", "token_type_ids") if key in encoded}
-                result = self.model(**inputs, output_hidden_states=bool(layers))
-                out[idx] = _pooled(torch, result.last_hidden_state)
-                if layers:
-                    styled[idx] = np.hstack([_pooled(torch, result.hidden_states[j]) for j in layers])
+                self._style.pooled = {} if layers else None
+                try:
+                    out[idx] = _pooled(torch, self.model(**inputs).last_hidden_state)
+                    if layers:
+                        styled[idx] = np.hstack([self._style.pooled[j] for j in layers])
+                finally:
+                    self._style.pooled = None
 
         with self._lock.held():
             if self.workers == 1 or len(batches) == 1:

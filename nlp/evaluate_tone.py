@@ -102,7 +102,7 @@ BASELINES = (Scorer("lexicon", _lexicon, rising="negative", one_sided=True), Sco
 
 def evaluate_tone(embedder=None, split: str = "heldout") -> dict:
     """Every system's scores on the labelled news of one split (baselines' cut-offs fitted on dev)."""
-    from nlp.topics import doc_text
+    from nlp.topics import DOC_ROLE, doc_text
 
     if embedder is None:
         from nlp.classify import embed_max_tokens, embed_quantize
@@ -118,7 +118,7 @@ def evaluate_tone(embedder=None, split: str = "heldout") -> dict:
     texts = [doc_text(t, b) for t, b in zip(titles, bodies, strict=True)]
 
     t0 = time.perf_counter()
-    pred = model.predict(titles, bodies, embedder.encode(texts, kind="query"))
+    pred = model.predict(titles, bodies, embedder.encode(texts, kind=DOC_ROLE))
     preds, seconds = {"tone head": pred}, {"tone head": time.perf_counter() - t0}
     dev_texts = [doc_text(it["title"], it.get("body", "")) for it in dev]
     dev_gold = [it["sentiment"] for it in dev]

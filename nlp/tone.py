@@ -105,7 +105,7 @@ def load_tone_set(split: str | None = None, path: Path = TONE_SET) -> list[dict]
 def load_tone_model(embedder, path: Path = TONE_SET) -> ToneModel | None:
     """The head fitted on the labelled set's dev split, cached on disk by model, features and labels; None
     without labels."""
-    from nlp.topics import _cache_dir, doc_text
+    from nlp.topics import DOC_ROLE, _cache_dir, doc_text
 
     items = load_tone_set("dev", path)
     if len(items) < 30:
@@ -120,6 +120,6 @@ def load_tone_model(embedder, path: Path = TONE_SET) -> ToneModel | None:
         pass  # not fitted yet in this ZWGK_HOME
     texts = [doc_text(it["title"], it.get("body", "")) for it in items]
     model = ToneModel.fit([it["title"] for it in items], [it.get("body", "") for it in items],
-                          embedder.encode(texts, kind="query"), [it["sentiment"] for it in items])
+                          embedder.encode(texts, kind=DOC_ROLE), [it["sentiment"] for it in items])
     np.save(cached, model.weights)
     return model

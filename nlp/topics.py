@@ -76,6 +76,11 @@ LABEL_FEATURES = ("cent", "cent_rel", "knn", "knn_rel", "cent_bg", "cent_bg_rel"
 PLAN_FEATURES = tuple(i for i, name in enumerate(FEATURES) if name not in LABEL_FEATURES + ("kind", "agency"))
 
 
+# the e5 role of what the scorer reads: documents and topic texts alike are encoded as "query" (two texts of one
+# kind, so their similarity is symmetric), and the kind and tone models read these same document vectors
+DOC_ROLE = "query"
+
+
 def doc_text(title: str, body: str) -> str:
     """What the scorer reads of a document: title + the first 256 characters of the normalised body."""
     return f"{normalize(title)} {normalize(body)[:DOC_BODY_CHARS]}".strip()
@@ -341,14 +346,14 @@ class TopicScorer:
             data = np.load(path)
             self.topic_full, self.sent_emb = data["full"], data["sent"]
         else:
-            self.topic_full = self.embedder.encode(self.topics.texts, kind="query")
-            self.sent_emb = self.embedder.encode(sentences, kind="query")
+            self.topic_full = self.embedder.encode(self.topics.texts, kind=DOC_ROLE)
+            self.sent_emb = self.embedder.encode(sentences, kind=DOC_ROLE)
             np.savez(path, full=self.topic_full, sent=self.sent_emb)
         self.sent_owner = owners
 
     # ---- features ----------------------------------------------------------------------------------
     def embed_docs(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts, kind="query")
+        return self.embedder.encode(texts, kind=DOC_ROLE)
 
     def raw_scores(self, texts: list[str], embs: np.ndarray) -> dict[str, np.ndarray]:
         """Zero-shot similarities: embedding (whole topic, best sentence) and keyword, shape (docs, topics)."""

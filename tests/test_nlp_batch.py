@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from nlp.topics import doc_text
+from nlp.embed import PREFIXES
+from nlp.topics import DOC_ROLE, doc_text
 from tests.fixtures.forks import in_a_forked_child
 from zwgk.document import Document
 
@@ -49,6 +50,27 @@ def test_style_vectors_come_from_the_same_pass_and_do_not_depend_on_the_batch(cl
     norms = np.linalg.norm(style.reshape(len(texts), len(layers), embedder.dim), axis=2)
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
     assert np.abs(style[:, : embedder.dim] - embs).max() > 0.1  # a middle layer, not the last one again
+
+
+def test_style_hooks_pool_the_hidden_states_the_model_itself_reports(classifier):
+    """The forward hooks pool the blocks whose outputs are the model's hidden_states[j] for j in style_layers
+    (hidden state 0 is the embeddings), for every document of batches the worker threads run side by side,
+    and a plain encode afterwards leaves no pooled rows behind."""
+    import torch
+
+    embedder = classifier.embedder
+    texts = [doc_text(t, b) for t, b in TEXTS] * 6  # several batches of one length: both workers busy
+    _, style = embedder.encode_with_style(texts, kind=DOC_ROLE)
+    embedder.encode(texts[:2], kind=DOC_ROLE)
+    for i, text in enumerate(texts[: len(TEXTS)]):
+        inputs = embedder.tokenizer([PREFIXES[DOC_ROLE] + text], truncation=True, max_length=embedder.max_length,
+                                    return_tensors="pt")
+        with torch.inference_mode():
+            states = embedder.model(**inputs, output_hidden_states=True).hidden_states
+        expected = np.hstack([torch.nn.functional.normalize(states[j].mean(dim=1), dim=1).numpy()
+                              for j in embedder.style_layers()])
+        assert np.abs(style[i] - expected[0]).max() < 1e-5
+    assert getattr(embedder._style, "pooled", None) is None
 
 
 def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
