@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from nlp.evaluate import macro_f1, per_kind, ranked_sections, score_system, section
+from nlp.evaluate import bootstrap_interval, macro_f1, per_kind, ranked_sections, score_system, section
 from nlp.topics import DEVSET, REALPAGES
 
 
@@ -36,6 +36,19 @@ def test_per_kind_precision_and_recall():
     out = per_kind(["policy", "policy", "news"], ["policy", "news", "news"])
     assert out["policy"] == {"precision": 1.0, "recall": 0.5, "support": 2}
     assert out["news"] == {"precision": 0.5, "recall": 1.0, "support": 1}
+
+
+def test_bootstrap_intervals_by_hand():
+    assert bootstrap_interval([1] * 10) == (1.0, 1.0)
+    assert bootstrap_interval([0, 1] * 50, [0, 1] * 50) == (0.0, 0.0)  # the same hits on the same pages
+    lo, hi = bootstrap_interval([1] * 60 + [0] * 40)  # 0.6 of 100 pages: about ±1.96·√(0.24/100) = ±0.096
+    assert lo < 0.6 < hi and 0.15 < hi - lo < 0.23
+    lo, hi = bootstrap_interval([1] * 100, [1] * 60 + [0] * 40)  # paired: 1.0 - 0.6, the same spread
+    assert 0.28 < lo < 0.4 < hi < 0.52
+    assert bootstrap_interval([1] * 60 + [0] * 40, seed=1) != (lo, hi)  # resampled, not a formula
+    assert bootstrap_interval([]) is None
+    with pytest.raises(ValueError, match="differ in length"):
+        bootstrap_interval([1, 0], [1])
 
 
 def _rows(path):
@@ -83,11 +96,18 @@ def test_eval_cli_prints_one_table_per_set(classifier, capsys):
     assert main(["nlp", "eval", "--gold", str(DEVSET), "--split", "heldout"]) == 0
     table = capsys.readouterr().out
     for word in ("top-1", "recall@3", "macro-F1", "off-plan empty", "on-plan abstained", "docs/s",
-                 "char-bigram", "jieba-tfidf", "e5", "average", "classifier"):
+                 "char-bigram", "jieba-tfidf", "e5", "average", "classifier", "95% intervals"):
         assert word in table
     assert main(["nlp", "eval", "--gold", str(DEVSET), "--split", "heldout", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result["systems"]) == {"classifier", "char-bigram", "jieba-tfidf", "e5", "average"}
+    spans = result["intervals"]
+    lo, hi = spans["top1"]
+    assert lo <= result["systems"]["classifier"]["top1"] <= hi
+    best = spans["best_baseline"]
+    assert result["systems"][best]["top1"] == max(result["systems"][b]["top1"] for b in result["systems"] if b != "classifier")
+    lo, hi = spans["top1_minus_best_baseline"]
+    assert lo <= result["systems"]["classifier"]["top1"] - result["systems"][best]["top1"] <= hi
     assert main(["nlp", "eval", "--gold", str(DEVSET), "--plan", "/nonexistent/plan.txt"]) == 2
 
 
