@@ -84,12 +84,17 @@ def macro_f1(golds: list[set[str]], decided: list[list[str]]) -> tuple[float, di
     return (round(float(np.mean([v["f1"] for v in per.values()])), 4) if per else 0.0), per
 
 
+def top1_hits(golds: list[set[str]], decided: list[list[str]]) -> list[bool]:
+    """Per on-plan page, in order: is the first decided topic a gold one (abstaining is a miss)."""
+    return [bool(d) and d[0] in g for g, d in zip(golds, decided, strict=True) if g]
+
+
 def score_system(golds: list[set[str]], decided: list[list[str]], ranked: list[list[str]], seconds: float,
                  kind_accuracy: float | None = None) -> SystemScores:
     """The table's columns for one system (see the module docstring)."""
     on = [i for i, g in enumerate(golds) if g]
     off = [i for i, g in enumerate(golds) if not g]
-    top1 = sum(1 for i in on if decided[i] and decided[i][0] in golds[i]) / max(len(on), 1)
+    top1 = sum(top1_hits(golds, decided)) / max(len(on), 1)
     recall3 = sum(len(golds[i] & set(ranked[i][:3])) / len(golds[i]) for i in on) / max(len(on), 1)
     return SystemScores(
         top1=round(top1, 4), recall_at_3=round(recall3, 4), macro_f1=macro_f1(golds, decided)[0],
@@ -185,19 +190,22 @@ def evaluate(gold_path: Path, split: str | None = None, classifier=None, kind_it
     base_kinds = base.predict([texts[i] for i in has_kind])
     gk = [gold_kinds[i] for i in has_kind]
 
+    def kind_hits(pred: list[str]) -> list[bool]:
+        return [g == p for g, p in zip(gk, pred, strict=True)]
+
     def accuracy(pred: list[str]) -> float | None:
-        return round(sum(1 for g, p in zip(gk, pred, strict=True) if g == p) / len(gk), 4) if gk else None
+        return round(sum(kind_hits(pred)) / len(gk), 4) if gk else None
 
     decided = [list(dict.fromkeys(section(t.id) for t in d.topics)) for d in docs]
     systems = {"classifier": score_system(golds, decided, ranked_sections(probs, ids), classify_s,
                                           accuracy(pred_kinds))}
-    on = [i for i, g in enumerate(golds) if g]
-    top1_hits = {"classifier": [bool(decided[i]) and decided[i][0] in golds[i] for i in on]}
+    hits = {"classifier": top1_hits(golds, decided)}
     for name in BASELINES:
         ranked = ranked_sections(raw[name], ids)
-        systems[name] = score_system(golds, [r[:1] for r in ranked], ranked, seconds[name],
+        firsts = [r[:1] for r in ranked]
+        systems[name] = score_system(golds, firsts, ranked, seconds[name],
                                      accuracy(base_kinds) if name == "char-bigram" else None)
-        top1_hits[name] = [ranked[i][0] in golds[i] for i in on]
+        hits[name] = top1_hits(golds, firsts)
     best = max(BASELINES, key=lambda name: systems[name].top1)
     return {
         "gold": str(gold_path), "split": split or "all", "plan": classifier.plan.name,
@@ -207,10 +215,10 @@ def evaluate(gold_path: Path, split: str | None = None, classifier=None, kind_it
         "kinds": {"classifier": per_kind(gk, pred_kinds), "char-bigram centroid": per_kind(gk, base_kinds)},
         "classifier_top1_by_script": _top1_by(items, golds, decided, "script"),
         "intervals": {
-            "top1": bootstrap_interval(top1_hits["classifier"]),
+            "top1": bootstrap_interval(hits["classifier"]),
             "best_baseline": best,
-            "top1_minus_best_baseline": bootstrap_interval(top1_hits["classifier"], top1_hits[best]),
-            "kind": bootstrap_interval([g == p for g, p in zip(gk, pred_kinds, strict=True)]),
+            "top1_minus_best_baseline": bootstrap_interval(hits["classifier"], hits[best]),
+            "kind": bootstrap_interval(kind_hits(pred_kinds)),
         },
         "errors": [{"title": it.get("title"), "gold": sorted(g), "decided": d, "gold_kind": it.get("kind"),
                     "kind": doc.kind} for it, g, d, doc in zip(items, golds, decided, docs, strict=True)

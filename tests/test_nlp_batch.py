@@ -41,11 +41,11 @@ def test_style_vectors_come_from_the_same_pass_and_do_not_depend_on_the_batch(cl
     model reads) that are a document's own: alone or among others, the same rows, each layer unit length."""
     embedder = classifier.embedder
     texts = [doc_text(t, b) for t, b in TEXTS]
-    embs, style = embedder.encode_with_style(texts, kind="query")
-    assert np.abs(embs - embedder.encode(texts, kind="query")).max() < 1e-6
+    embs, style = embedder.encode_with_style(texts, kind=DOC_ROLE)
+    assert np.abs(embs - embedder.encode(texts, kind=DOC_ROLE)).max() < 1e-6
     layers = embedder.style_layers()
     assert style.shape == (len(texts), embedder.dim * len(layers)) and 0 < layers[0] < embedder.depth
-    alone = np.vstack([embedder.encode_with_style([t], kind="query")[1] for t in texts])
+    alone = np.vstack([embedder.encode_with_style([t], kind=DOC_ROLE)[1] for t in texts])
     assert np.abs(style - alone).max() < 1e-6
     norms = np.linalg.norm(style.reshape(len(texts), len(layers), embedder.dim), axis=2)
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
@@ -82,9 +82,9 @@ def test_encoder_threads_keep_their_own_quantised_inputs(classifier):
     base = doc_text(*TEXTS[2])
     texts = [f"{base[:40]}第{i:02d}号{base[44:]}" for i in range(24)]  # equal token counts, different words
     assert len({len(ids) for ids in embedder.tokenizer(texts)["input_ids"]}) == 1
-    alone = np.stack([embedder.encode([t], kind="query")[0] for t in texts])
+    alone = np.stack([embedder.encode([t], kind=DOC_ROLE)[0] for t in texts])
     for _ in range(3):
-        concurrent = embedder.encode(texts, kind="query", batch_size=1)  # 24 batches, interleaved
+        concurrent = embedder.encode(texts, kind=DOC_ROLE, batch_size=1)  # 24 batches, interleaved
         assert np.abs(concurrent - alone).max() < 1e-6
 
 
@@ -145,8 +145,8 @@ def test_rowwise_int8_is_batch_independent_and_close_to_fp32(embedder):
     rowwise = Embedder(embedder.name, max_length=embedder.max_length, quantize="rowwise")
     if rowwise.quantized != "rowwise":
         pytest.skip("no int8 matmul in this torch build")
-    alone = np.stack([rowwise.encode([t], kind="query")[0] for t in texts])
-    batched = rowwise.encode(texts + [texts[2] * 4] * 3, kind="query")[: len(texts)]
+    alone = np.stack([rowwise.encode([t], kind=DOC_ROLE)[0] for t in texts])
+    batched = rowwise.encode(texts + [texts[2] * 4] * 3, kind=DOC_ROLE)[: len(texts)]
     assert np.abs(batched - alone).max() < 1e-6
-    fp32 = embedder.encode(texts, kind="query")
+    fp32 = embedder.encode(texts, kind=DOC_ROLE)
     assert (alone * fp32).sum(axis=1).min() >= 0.995

@@ -83,6 +83,7 @@ def test_the_kind_model_read_back_from_its_cache_reads_pages_as_the_fitted_one(e
     second load rebuilds the ridge from them, and both read new pages alike, the ridge's scores included."""
     from nlp import classify
     from nlp.kind import KINDS, kind_vectors
+    from nlp.topics import DOC_ROLE
 
     monkeypatch.setenv("ZWGK_HOME", str(tmp_path))
     fitted = classify.load_kind_model(embedder)
@@ -91,7 +92,7 @@ def test_the_kind_model_read_back_from_its_cache_reads_pages_as_the_fitted_one(e
     docs = [_doc("关于印发《北京市老旧小区综合整治工作方案》的通知", "各区人民政府：现将方案印发给你们。"),
             _doc("市市场监管局行政处罚决定书", "当事人：某公司。经查，当事人销售不合格食品。"),
             _doc("北京举行新闻发布会介绍冬季供暖", "主持人：各位记者朋友，上午好。")]
-    embs = kind_vectors(*embedder.encode_with_style([classify.doc_text(d.title, d.body) for d in docs], kind="query"))
+    embs = kind_vectors(*embedder.encode_with_style([classify.doc_text(d.title, d.body) for d in docs], kind=DOC_ROLE))
     scores = fitted.memory.scores(docs, embs)
     assert scores.shape == (3, len(KINDS))
     np.testing.assert_allclose(loaded.memory.scores(docs, embs), scores, atol=1e-4)
