@@ -396,3 +396,36 @@ def test_national_format_plan_with_full_width_numbering():
         ("2.1", "press_conference", 24, "hours", None, None),
         ("2.2", "penalty_disclosure", 20, "working_days", None, None),
     }
+
+
+# a plan whose line breaks were lost (one line per paragraph at most), opening with the framing sections
+# newer plans carry; made up, one sentence per heading
+RUN_TOGETHER = (
+    "某县2029年政务公开工作要点\n"
+    "为做好全县政务公开工作,制定本要点。一、总体要求(一)指导思想。坚持以公开为常态、不公开为例外。"
+    "(二)工作目标。到2029年底,政务公开标准目录全面覆盖。二、工作任务(一)围绕优化营商环境推进公开。"
+    "1.公开涉企收费清单,每季度更新一次。(县发展改革局负责落实)2.公开惠企政策,政策出台后3个工作日内发布解读。"
+    "(县司法局负责落实)(二)围绕民生推进公开。1、公开低保对象名单,每月更新。2、公开教育收费标准。"
+    "三、保障措施 加强培训,每年至少组织1次政务公开培训。\n"
+)
+
+
+def test_run_together_plan_and_framing_sections():
+    p = parse_plan(RUN_TOGETHER)
+    assert [t.id for t in p.walk()] == ["2", "2.1", "2.1.1", "2.1.2", "2.2", "2.2.1", "2.2.2", "3"]
+    assert [normalize(t.title) for t in p.walk()][:2] == ["工作任务", "围绕优化营商环境推进公开"]
+    assert p.get("2.1.2").obligations[0].amount == 3
+    assert [s.text for s in p.framing] == ["1 总体要求"]  # its text is the general requirements, not a topic
+    assert "坚持以公开为常态" in p.general.text and "到2029年底" in p.general.text
+    assert "1" not in {t.id for t in p.leaves()}
+
+
+def test_numbered_run_in_items_split_only_in_sequence():
+    from zwgk.plan_layout import split_run_in
+
+    assert split_run_in("1、做好目录修订。2、健全工作机制。3、抓好网站建设。") == [
+        "1、做好目录修订。", "2、健全工作机制。", "3、抓好网站建设。"
+    ]
+    # not numbered on, or a cross-reference / decimal: one line as written
+    assert split_run_in("1、做好目录修订。3、抓好网站建设。") == ["1、做好目录修订。3、抓好网站建设。"]
+    assert split_run_in("依照第(一)项规定。收入增长2.5亿元。") == ["依照第(一)项规定。收入增长2.5亿元。"]

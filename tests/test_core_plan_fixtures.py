@@ -1,6 +1,6 @@
 """Plans of other years, cities and districts (tests/fixtures/plans/*.txt, each with its .source note).
 
-Eleven are excerpts of real plans as public pages give them (simplified and traditional), three are
+Thirteen are excerpts of real plans as public pages give them (simplified and traditional), three are
 made up, one per layout the real ones lack. The counts below were made by hand from the text:
 numbered headings (topics), agency clauses (in brackets or on their own lines, one per item),
 completion times (due dates). See each .source file for where the excerpt ends and why.
@@ -27,10 +27,12 @@ COUNTS = {
     "dongcheng-2024": (2, 0, 0, "北京市东城区"),
     "fengxian-2025": (6, 5, 0, "奉贤区"),
     "guoban-2016": (2, 0, 0, None),
-    "honggutan-2022": (4, 1, 0, "红谷滩区"),
+    "honggutan-2022": (3, 1, 0, "红谷滩区"),
+    "huainan-canlian-2024": (11, 6, 6, "淮南市"),
     "putuo-2025": (6, 5, 5, "上海市普陀区"),
     "shanghai-2024": (2, 3, 0, "上海市"),
     "songjiang-2025": (8, 6, 0, "松江区"),
+    "suiling-2018": (3, 0, 0, "绥棱县"),
     "tianjin-2017": (4, 2, 0, "天津市"),
     "xicheng-2018": (2, 1, 0, "北京市西城区"),
     "madeup-levels": (13, 9, 4, "某市"),
@@ -176,8 +178,26 @@ def test_real_plans_details():
     fengxian = _plan("fengxian-2025")  # a bracket inside the clause
     assert "区建设管理委" in fengxian.get("1.5").responsible_agencies
 
-    honggutan = _plan("honggutan-2022")  # headings run into one line
-    assert [t.title for t in honggutan.walk()] == ["总体要求", "目标任务", "强化重点领域信息公开", "数字经济发展领域"]
+    honggutan = _plan("honggutan-2022")  # headings run into one line; 一、总体要求 frames the plan, no topic
+    assert [t.title for t in honggutan.walk()] == ["目标任务", "强化重点领域信息公开", "数字经济发展领域"]
+    assert [t.id for t in honggutan.walk()] == ["2", "2.1", "2.1.1"]  # ids stay as the plan numbers them
+    assert "以公开促发展、以公开保民生" in honggutan.general.text
+    assert [s.text for s in honggutan.framing] == ["1 总体要求"]
+
+    suiling = _plan("suiling-2018")  # one line, no spaces: the title runs into the text, headings after 。
+    assert normalize(suiling.title) == "绥棱县2018年政务公开工作要点实施方案" and suiling.year == 2018
+    assert [t.id for t in suiling.walk()] == ["2", "2.1", "2.1.1"]  # 一、工作目标 frames the plan
+    assert suiling.get("2.1").title == "围绕建设法治政府,全面推进政务公开"
+
+    huainan = _plan("huainan-canlian-2024")  # a task table, one cell per line: row cells become the clause
+    assert [c.id for c in huainan.get("1.2").children] == ["1.2.4", "1.2.6"]  # numbered as published
+    assert huainan.get("1.1.2").responsible_agencies == ["市民生办"]
+    assert [(o.topic_id, o.ongoing) for o in _dues(huainan)][:2] == [("1.1.1", True), ("1.1.2", True)]
+    assert not huainan.get("1.3.8").clauses  # the store breaks off inside row 8, before its cells
+    assert "|" not in huainan.get("1").text
+
+    dongcheng_2024 = _plan("dongcheng-2024")  # the excerpt holds nothing but 总体要求: kept, or nothing is left
+    assert [t.title for t in dongcheng_2024.walk()] == ["总体要求", "指导思想"] and not dongcheng_2024.framing
 
     guoban = _plan("guoban-2016")  # pinyin after the characters
     assert guoban.get("1.1").title == "進一步推進權力清單和責任清單公開" and "(kāi)" not in guoban.get("1").text

@@ -24,7 +24,7 @@ from pathlib import Path
 from zwgk import settings
 from zwgk.plan_duties import due_obligation, extract_obligations, parse_due, sentences
 from zwgk.plan_header import parse_header
-from zwgk.plan_layout import Node, body_start, clean, cn_number, outline, skip_reason, split_run_in
+from zwgk.plan_layout import Node, body_start, clean, cn_number, heading, outline, skip_reason, split_run_in
 from zwgk.plan_model import GENERAL_ID, AgencyClause, Obligation, Plan, PlanError, SkippedLine, Topic
 from zwgk.plan_read import read_plan_text
 from zwgk.text import normalize
@@ -71,6 +71,8 @@ _LABELS = {
     "主责单位": "lead",
     "主责部门": "lead",
     "责任单位": "responsible",
+    "责任科室": "responsible",
+    "责任处室": "responsible",
     "责任部门": "responsible",
     "责任主体": "responsible",
     "实施单位": "responsible",
@@ -463,6 +465,29 @@ def _general_topic(paragraphs: list[str], registry) -> Topic | None:
     return topic
 
 
+# sections that frame the plan rather than name information to publish: 一、总体要求 / （一）指导思想 / 二、工作目标
+_FRAMING = re.compile(r"^(?:总体要求|指导思想|指导原则|基本原则|工作原则|总体目标|主要目标|工作目标|目标要求|总体思路|工作思路)$")
+
+
+def _framing(roots: list[Node]) -> tuple[list[Node], list[Node]]:
+    """(framing sections, topic sections): a top-level section headed 总体要求, 指导思想, 工作目标 … holds
+    no information to publish, so no page is classified to it; a plan of nothing else keeps them all."""
+    framing = [n for n in roots if _is_framing(n)]
+    if len(framing) == len(roots):
+        return [], roots
+    return framing, [n for n in roots if n not in framing]
+
+
+def _is_framing(node: Node) -> bool:
+    heading = normalize(node.heading).rstrip("。.:： ")
+    # a run-in heading (一、工作目标紧紧围绕…) carries its text on: the framing word opens it, no task under it
+    return bool(_FRAMING.match(heading) or (not node.children and _FRAMING.match(heading[:4])))
+
+
+def _all_text(node: Node) -> list[str]:
+    return [*node.paragraphs, *(p for child in node.children for p in [child.heading, *_all_text(child)] if p)]
+
+
 def _closing(roots: list[Node]) -> list[str]:
     """The closing requirements: trailing paragraphs of the last topic that carry no agency clause."""
     last = roots[-1] if roots else None
@@ -513,7 +538,33 @@ class _Lines:
             if len(parts) > 1:
                 notes.append(SkippedLine(number, line[:40] + "…", f"{len(parts)} headings run into one line: split"))
             rows += [(number, part, len(parts) > 1) for part in parts]
+        if any("table cell rule" in n.reason for n in notes):
+            rows = _label_table_cells(rows, notes)
         return cls(rows, notes)
+
+
+def _label_table_cells(rows: list[tuple[int, str, bool]], notes: list[SkippedLine]) -> list[tuple[int, str, bool]]:
+    """A task table flattened to one cell per line (工作任务 | 具体要求 | 责任单位 | 完成时限): the cells after
+    each row's text take the labels of the header's clause columns (办公室 → 责任单位:办公室), so the clause
+    reader binds them to the row's item as it does 责任单位:… lines."""
+    first = body_start([text for _, text, _ in rows])
+    if first is None:
+        return rows
+    columns = [key for _, text, _ in rows[:first] if (key := normalize(text).replace(" ", "")) in _LABELS]
+    if not columns:
+        return rows
+    out, cell = list(rows[:first]), None  # cell: index of the next clause column in the current row
+    for number, text, run_in in rows[first:]:
+        h = heading(text)
+        if h is not None:
+            cell = -1 if h.style in ("item", "subitem", "circled") else None  # -1: the row's text comes first
+        elif cell is not None:
+            if cell >= 0 and cell < len(columns) and not _LABEL.match(normalize(text)):
+                notes.append(SkippedLine(number, text, f"table cell read as {columns[cell]}"))
+                text = f"{columns[cell]}:{text}"
+            cell += 1
+        out.append((number, text, run_in))
+    return out
 
 
 def parse_plan(text: str, registry=None) -> Plan:
@@ -537,11 +588,12 @@ def parse_plan(text: str, registry=None) -> Plan:
     ]
     titles = {normalize(t).replace(" ", "") for t in (header.title, header.notice_title) if t}
     body = outline(lines.rows[first:], titles)
-    trailing = _closing(body.roots)
+    framing, roots = _framing(body.roots)
+    trailing = _closing(roots)
     registry = _registry_for(header.places, registry)
     resolve = _Resolver(registry)
-    topics = [_to_topic(node, resolve, registry, header.year) for node in body.roots]
-    general = _general_topic(trailing, registry)
+    topics = [_to_topic(node, resolve, registry, header.year) for node in roots]
+    general = _general_topic([p for node in framing for p in _all_text(node)] + trailing, registry)
     numbers = {text: number for number, text, _ in lines.rows}
     skipped += body.skipped + [
         SkippedLine(numbers.get(p, 0), p, "after the last topic, not a sentence (signature or date)")
@@ -562,6 +614,7 @@ def parse_plan(text: str, registry=None) -> Plan:
         region=header.region,
         skipped=sorted(skipped, key=lambda s: s.number),
         notes=lines.notes + body.notes,
+        framing=[SkippedLine(node.line, f"{node.id} {node.heading}", "framing section") for node in framing],
     )
     if plan.unresolved_agencies:
         log.info("plan names agencies the registry does not know: %s", "、".join(plan.unresolved_agencies))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zwgk.plan import parse_plan, scan_brackets
-from zwgk.plan_model import Plan, PlanError, SkippedLine
+from zwgk.plan_model import GENERAL_ID, Plan, PlanError, SkippedLine
 from zwgk.plan_read import read_plan_text
 
 
@@ -73,6 +73,7 @@ class CheckReport:
             "unresolved_agencies": p.unresolved_agencies,
             "skipped": [s.to_dict() for s in p.skipped],
             "repaired": [s.to_dict() for s in p.notes],
+            "framing": [s.to_dict() for s in p.framing],
         }
 
 
@@ -132,4 +133,7 @@ def render(report: CheckReport) -> str:
     out.append("agencies the registry does not know (kept as written): " + ("、".join(p.unresolved_agencies) or "none"))
     out += _lines("lines skipped", p.skipped)
     out += _lines("lines repaired", p.notes)
+    if p.framing:
+        out.append(f"framing sections, not topics (their text is the general requirements, topic {GENERAL_ID}): "
+                   + "; ".join(f"line {s.number}: {s.text[:50]}" for s in p.framing))
     return "\n".join(out)

@@ -23,9 +23,13 @@ _YEAR = re.compile(r"(\d{4})\s*(?:[-—–~至到]\s*\d{4}\s*)?年")  # 2016年;
 _NOTICE = re.compile(r"(印发|通知)")
 # the document types a plan's own title ends with (工作要点, 重点工作安排, 任务分工 …)
 _TITLE_WORDS = re.compile(r"(要点|安排|分工|方案|计划|清单|任务)(\(.{0,16}\))?$")
+# a title the general paragraph runs on from, its line break lost
+_RUN_IN_TITLE = re.compile(r"^(\S{4,60}?(?:要点|要點|安排|分工|方案|计划|計劃|清单|清單))(?=为|為|根据|根據|按照|依据|依據|结合|結合)")
 # the place a title opens with: 北京市, 北京市西城区, 天津市, 某省 (after an optional year)
-_PLACE = re.compile(r"^(?:\d{4}年)?((?:[\u4e00-\u9fff]{1,6}?(?:省|自治区|市|区|县))+)")
-_PLACE_UNIT = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|自治区|市|区|县)")
+# (a name of at most five characters: 全面推进新乡市… opens with a verb, not a place; 全县/本市 name none)
+_UNIT = r"(?:[\u4e00-\u9fff]{2,6}?自治区|(?![全本我各][省市区县])[\u4e00-\u9fff]{1,5}?(?:省|市|区|县))"
+_PLACE = re.compile(rf"^(?:\d{{4}}年)?((?:{_UNIT})+)")
+_PLACE_UNIT = re.compile(_UNIT)
 
 
 @dataclass
@@ -101,6 +105,9 @@ def _title(lines: list[str], header: Header) -> int | None:
         header.title = first
         header.used.add(0)
         return 0
+    run_in = _RUN_IN_TITLE.match(first)  # line breaks lost: 某县2018年政务公开工作要点实施方案为深入贯彻…
+    if run_in and _YEAR.search(run_in.group(1)):
+        header.title = run_in.group(1)
     return None
 
 
@@ -167,5 +174,5 @@ def year_of(text: str) -> int | None:
 
 def places_of(text: str) -> list[str]:
     """The places a title opens with, broadest first: 北京市西城区2018年… → [北京市, 西城区]."""
-    m = _PLACE.match(_key(text))
+    m = _PLACE.match(re.sub(r"^【[^】]*】", "", _key(text)))  # 【政务公开任务分工】淮南市… : a column tag
     return _PLACE_UNIT.findall(m.group(1)) if m else []

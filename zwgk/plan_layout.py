@@ -106,9 +106,18 @@ def heading(line: str) -> Heading | None:
 _STRAY_LEAD = re.compile(r"^[\s\u00a0\u3000\u200b\u200c\u200d\ufeff?？•·●○■□◆◇▪▫►▶➢√*]+")
 # pinyin a ruby-annotating converter put after characters: 公開(kāi) — only with a tone mark, so (ppp) stays
 _PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*[)）]")
-# headings run into one line (a page whose line breaks were lost): split before a marker after a space
+# the column rules a flattened table leaves at a cell's end ("…公开 |", "||")
+_TABLE_RULE = re.compile(r"(?:\s*[|｜])+\s*$")
+# headings run into one line (a page whose line breaks were lost): split before a numbering marker that
+# follows a space, the end of a sentence or of a bracketed clause, and before the first (一) right after a section heading;
+# (一)项/款/条 is a cross-reference, 2.5亿 a decimal
+_MARKER = (
+    rf"(?:[{_CN_NUM}]{{1,3}}、|[(（][{_CN_NUM}]{{1,3}}[)）](?![项款条目])|[0-9]{{1,2}}、|[0-9]{{1,2}}[.．](?![0-9０-９]))"
+)
 _RUN_IN = re.compile(
-    rf"(?<=\S)[ \t\u00a0\u3000]+(?=(?:[{_CN_NUM}]{{1,3}}、|[(（][{_CN_NUM}]{{1,3}}[)）]|[0-9]{{1,2}}、))"
+    rf"(?<=\S)[ \t\u00a0\u3000]+(?={_MARKER})"
+    rf"|(?<=[。；;！!？?)）])[ \t\u00a0\u3000]*(?={_MARKER})"
+    rf"|(?<=[\u4e00-\u9fff])(?=[(（]一[)）](?![项款条目]))"
 )
 
 
@@ -123,17 +132,28 @@ def clean(line: str) -> tuple[str, str | None]:
     text, count = _PINYIN.subn("", text)
     if count:
         notes.append(f"{count} pinyin annotation(s) removed")
+    if _TABLE_RULE.search(text):  # a table flattened to one cell per line: 一、围绕… |
+        text = _TABLE_RULE.sub("", text)
+        notes.append("table cell rule '|' removed")
+        if re.fullmatch(r"[0-9]{1,2}", text):  # the row number cell: the row is item N
+            text += "、"
     return text.rstrip(), "; ".join(notes) or None
 
 
 def split_run_in(line: str) -> list[str]:
-    """A long line holding several headings (一、… （一）… 1、…) as one line per heading."""
-    if len(line) < 200:
+    """A line holding several headings (一、… （一）… 1、…) as one line per heading: a long line with three
+    or more, or any line whose pieces all open with one style numbered on (1、…。2、…。3、…)."""
+    parts = [p.strip() for p in _RUN_IN.split(line) if p.strip()]
+    if len(parts) < 2:
         return [line]
-    parts = _RUN_IN.split(line)
-    if len(parts) < 3:
-        return [line]
-    return [p.strip() for p in parts if p.strip()]
+    if len(line) >= 200 and len(parts) >= 3:
+        return parts
+    heads = [heading(p) for p in parts]
+    if all(heads) and len({h.style for h in heads}) == 1:
+        numbers = [h.number for h in heads]
+        if None not in numbers and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return parts
+    return [line]
 
 
 # ---- lines that are no topic's text ---------------------------------------------------------------

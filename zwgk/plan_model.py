@@ -12,7 +12,7 @@ from typing import Any
 
 from zwgk.text import normalize
 
-GENERAL_ID = "0"  # pseudo-topic holding the closing general requirements (not part of the tree)
+GENERAL_ID = "0"  # pseudo-topic holding the general requirements: framing sections and closing text (not in the tree)
 
 
 class PlanError(ValueError):
@@ -148,11 +148,13 @@ class Plan:
     issuer: str | None = None
     notice_title: str | None = None
     preamble: str = ""  # the general paragraph before the first section
-    general: Topic | None = None  # closing requirements after the last section, pseudo-topic id "0"
+    general: Topic | None = None  # general requirements (framing sections, closing text), pseudo-topic id "0"
     unresolved_agencies: list[str] = field(default_factory=list)
     region: str | None = None  # the place the plan is issued for (北京市, 西城区, 天津市), from its header
     skipped: list[SkippedLine] = field(default_factory=list, repr=False)  # body lines that are no topic's
     notes: list[SkippedLine] = field(default_factory=list, repr=False)  # lines read with a repair (stray characters …)
+    # sections that frame the plan (一、总体要求, 二、工作目标): no topic, their text is in `general`
+    framing: list[SkippedLine] = field(default_factory=list, repr=False)
     _index: dict[str, Topic] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
