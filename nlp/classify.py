@@ -78,8 +78,8 @@ class Classifier:
         for entry in self.plans.entries:
             mine = load_labelled(plan=entry.plan) if labelled is None else labelled
             scorer = TopicScorer(entry.plan, self.embedder, mine)
-            if scorer.head is None and (head := transfer_head(self.embedder)) is not None:
-                scorer.use_head(head)  # no labels for this plan: the head learnt under the packaged one
+            if scorer.head is None and (transfer := transfer_head(self.embedder)) is not None:
+                scorer.use_transfer(transfer)  # no labels for this plan: the head learnt under the packaged one
             self.scorers[entry.key] = scorer
         first = self.plans.entries[0]
         self.plan, self.topics = first.plan, self.scorers[first.key]  # the first plan (what `zwgk nlp eval` scores)
@@ -141,8 +141,9 @@ class Classifier:
             if not rows:
                 continue
             mine = [texts[i] for i in rows]
-            probs = scorer.probabilities(mine, embs[rows], [docs[i].kind for i in rows], [docs[i].agencies for i in rows])
-            for i, topics in zip(rows, scorer.decide(probs, mine), strict=True):
+            probs, closeness = scorer.score(mine, embs[rows], [docs[i].kind for i in rows],
+                                            [docs[i].agencies for i in rows])
+            for i, topics in zip(rows, scorer.decide(probs, mine, closeness), strict=True):
                 found[i] += [TopicScore(self.plans.topic_id(key, t.id), t.score) for t in topics]
         return [sorted(topics, key=lambda t: -t.score)[:MAX_TOPICS] if len(bound[i]) > 1 else topics
                 for i, topics in enumerate(found)]

@@ -198,3 +198,33 @@ def test_page_bigrams_keep_words_pages_share():
     vecs = space.vectors(["本报记者获悉", "体育新闻"]).toarray()  # sparse rows
     assert np.linalg.norm(vecs[0]) == pytest.approx(1.0, abs=1e-5)
     assert not vecs[1].any()  # nothing shared with labelled pages
+
+
+def test_a_plan_without_labels_leaves_pages_far_from_its_items_empty(classifier):
+    """Under a short plan scored by the transfer head some item is always the likeliest, and the threshold
+    carried from the packaged plan kept it for pages far from every item; the closeness gate (each item's
+    evidence against the packaged plan's dev pages as background) leaves those empty and keeps pages that
+    are about an item. Real pages labelled against the 三合乡 plan (foreign news, a weather warning, a
+    phone launch; a subsidy disclosure, a budget, a spatial-plan notice)."""
+    import json
+    from pathlib import Path
+
+    from nlp.classify import Classifier
+    from nlp.topics import doc_text, item_document
+    from zwgk.plan import load_plan
+
+    data = Path(__file__).resolve().parent.parent / "nlp" / "data"
+    runner = Classifier(plan=load_plan(data / "plans" / "sanhe-2021.txt"), registry=classifier.registry,
+                        embedder=classifier.embedder, labelled=[])
+    scorer = runner.topics
+    assert scorer.gate is not None and scorer.gate.mean.shape == (4, 4)  # 4 views × the plan's 4 items
+    pages = {it["id"]: it for it in map(json.loads, (data / "realpages-sanhe-2021.jsonl").open(encoding="utf-8"))}
+    far, close = ["real0082", "real0121", "real0079"], ["real0024", "real0019", "real0028"]
+    items = [pages[i] for i in far + close]
+    docs = runner.classify([item_document(it) for it in items])
+    texts = [doc_text(it["title"], it["body"]) for it in items]
+    probs, closeness = scorer.score(texts, scorer.embed_docs(texts), [d.kind for d in docs], [d.agencies for d in docs])
+    ungated = scorer.decide(probs, texts)
+    assert all(ungated[:3]), "without the gate the far pages get an item (else this test shows nothing)"
+    assert [d.topics for d in docs[:3]] == [[], [], []]
+    assert [d.topics[0].id for d in docs[3:]] == [pages[i]["topics"][0] for i in close]
