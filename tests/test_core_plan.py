@@ -429,3 +429,19 @@ def test_numbered_run_in_items_split_only_in_sequence():
     # not numbered on, or a cross-reference / decimal: one line as written
     assert split_run_in("1、做好目录修订。3、抓好网站建设。") == ["1、做好目录修订。3、抓好网站建设。"]
     assert split_run_in("依照第(一)项规定。收入增长2.5亿元。") == ["依照第(一)项规定。收入增长2.5亿元。"]
+
+
+def test_a_notice_carrying_out_another_plan_is_the_title():
+    """关于贯彻落实《…工作要点》的通知 lists the district's own tasks: its title is the notice, its place the
+    district, and the quoted national plan's 文号 in the text is not its 文号 (made up, as a page gives it)."""
+    p = parse_plan(
+        "标题 某区人民政府办公室关于贯彻落实《2030年政务公开工作要点》的通知\n"
+        "某区人民政府办公室关于贯彻落实《2030年政务公开工作要点》的通知\n"
+        "各街道办事处,区直各有关单位:\n"
+        "近来,国务院办公厅印发《2030年政务公开工作要点》(国办发〔2030〕9号),请结合实际抓好贯彻落实。\n"
+        "1.加强权力配置信息公开。(区司法局负责落实)\n"
+        "2.加强权力运行过程信息公开。(区政务服务中心负责落实)\n"
+    )
+    assert normalize(p.title) == "某区人民政府办公室关于贯彻落实《2030年政务公开工作要点》的通知"
+    assert p.year == 2030 and p.region == "某区" and p.doc_number is None
+    assert [t.id for t in p.walk()] == ["1", "2"]

@@ -23,6 +23,8 @@ _YEAR = re.compile(r"(\d{4})\s*(?:[-—–~至到]\s*\d{4}\s*)?年")  # 2016年;
 _NOTICE = re.compile(r"(印发|通知)")
 # the document types a plan's own title ends with (工作要点, 重点工作安排, 任务分工 …)
 _TITLE_WORDS = re.compile(r"(要点|安排|分工|方案|计划|清单|任务)(\(.{0,16}\))?$")
+# 关于贯彻落实《…》的通知 (also 贯彻 / 落实 alone), not 关于印发《…》的通知
+_IMPLEMENTS = re.compile(r"关于(?:认真)?(?:贯彻落实|贯彻|落实)《[^《》]+》")
 # a title the general paragraph runs on from, its line break lost
 _RUN_IN_TITLE = re.compile(r"^(\S{4,60}?(?:要点|要點|安排|分工|方案|计划|計劃|清单|清單))(?=为|為|根据|根據|按照|依据|依據|结合|結合)")
 # the place a title opens with: 北京市, 北京市西城区, 天津市, 某省 (after an optional year)
@@ -81,7 +83,8 @@ def _title(lines: list[str], header: Header) -> int | None:
     """Set title and notice title; the index of the title line (None when the title is not a line)."""
     first = lines[0] if lines else ""
     quoted = _QUOTED_TITLE.search(first)
-    if quoted and len(lines) > 1 and _NOTICE.search(normalize(first)):  # the notice's own title line
+    if quoted and len(lines) > 1 and _NOTICE.search(normalize(first)) and not _implementing_notice(first):
+        # the notice's own title line: 关于印发《…》的通知
         header.notice_title, header.title = first, quoted.group(1)
         header.used.add(0)
         title_line = _line_equal(lines, header.title, start=1)
@@ -90,6 +93,10 @@ def _title(lines: list[str], header: Header) -> int | None:
         return title_line
     quoted_titles = [q for line in lines if _NOTICE.search(normalize(line)) for q in _QUOTED_TITLE.findall(line)]
     for i in range(len(lines) - 1, -1, -1):  # the last line that repeats a quoted title, else looks like one
+        if _implementing_notice(lines[i]):  # 关于贯彻落实《2020年政务公开工作要点》的通知: its own tasks follow
+            header.title = lines[i]
+            header.used.add(i)
+            return i
         if _key(lines[i]) in {_key(q) for q in quoted_titles} or _looks_like_title(lines[i]):
             header.title = lines[i]
             header.used.add(i)
@@ -109,6 +116,13 @@ def _title(lines: list[str], header: Header) -> int | None:
     if run_in and _YEAR.search(run_in.group(1)):
         header.title = run_in.group(1)
     return None
+
+
+def _implementing_notice(line: str) -> bool:
+    """A notice that carries out another government's plan (…关于贯彻落实《…工作要点》的通知) rather than issuing
+    one: the tasks below it are the notice's own, so the notice is the plan's title, not the quoted plan."""
+    norm = _key(line)
+    return len(norm) < 80 and norm.endswith("通知") and _IMPLEMENTS.search(norm) is not None
 
 
 def _looks_like_title(line: str) -> bool:
