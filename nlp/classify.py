@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -75,10 +76,12 @@ class Classifier:
         self.plans = plan_set([(Path("<given>"), plan)], self.registry) if plan is not None else load_plans()
         self.embedder = embedder or load_embedder(max_length=embed_max_tokens(), quantize=embed_quantize())
         self.scorers: dict[str, TopicScorer] = {}
+        # built once, on first need, for every plan in force that has no labels (the head, its background pages)
+        borrowed = cache(partial(transfer_head, self.embedder))
         for entry in self.plans.entries:
             mine = load_labelled(plan=entry.plan) if labelled is None else labelled
             scorer = TopicScorer(entry.plan, self.embedder, mine)
-            if scorer.head is None and (transfer := transfer_head(self.embedder)) is not None:
+            if scorer.head is None and (transfer := borrowed()) is not None:
                 scorer.use_transfer(transfer)  # no labels for this plan: the head learnt under the packaged one
             self.scorers[entry.key] = scorer
         first = self.plans.entries[0]
